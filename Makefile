@@ -1,0 +1,35 @@
+# Two commands after cloning: `make run` and `make test`. Each sets up its own virtualenv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-mock test-wire lint format schema clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)  ## start the API with demo data on the embedded default (HOST/PORT override)
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/ownership serve --demo
+
+test: $(STAMP)  ## run the whole suite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+schema: $(STAMP)  ## rewrite schema.graphql from the code
+	$(BIN)/ownership schema --output schema.graphql
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,201 @@
+"""App: the type, its queries and its mutations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from graph.audit import AuditEvent
+from graph.connections import Connection, connection, page_window
+from graph.context import Context
+from graph.errors import query
+from graph.nodes import in_order
+from graph.payloads import Payload, mutate
+from graph.people import Person
+from resolvers import apps as app_cases
+from resolvers import audit as audit_cases
+from resolvers import contacts as contact_cases
+from store import apps as app_store
+from store.apps import AppRecord
+
+Info = strawberry.Info[Context, None]
+Hosting = strawberry.enum(app_store.Hosting)
+AppStatus = strawberry.enum(app_store.AppStatus)
+
+
+async def _people(info: Info, ids: Iterable[Any]) -> list[Person]:
+    found = await info.context.loaders.people.load_many(list(ids))
+    return [person for person in found if person is not None]  # type: ignore[misc]
+
+
+@strawberry.type(description="A Mendix app and who answers for it.")
+class App(relay.Node):
+    id: relay.NodeID[str]
+    name: str
+    subdomain: str
+    hosting: Hosting  # type: ignore[valid-type]
+    status: AppStatus  # type: ignore[valid-type]
+    ordered_at: datetime = strawberry.field(description="When the order was signed.")
+    delivered_at: datetime | None
+    version: int = strawberry.field(description="Grows by one with every change (expectedVersion).")
+
+    @strawberry.field(description="Exactly one for Mendix Cloud; one or more for On-Premises.")
+    async def technical_contacts(
+        self, root: strawberry.Parent[AppRecord], info: Info
+    ) -> list[Person]:
+        return await _people(info, root.technical_contact_ids)
+
+    @strawberry.field(description="The team; technical contacts are always on it.")
+    async def team_members(self, root: strawberry.Parent[AppRecord], info: Info) -> list[Person]:
+        return await _people(info, root.member_ids)
+
+    @strawberry.field(description="Whom to ask for a license expansion.")
+    async def account_executive(
+        self, root: strawberry.Parent[AppRecord], info: Info
+    ) -> Person | None:
+        if root.account_executive_id is None:
+            return None
+        return await info.context.loaders.people.load(root.account_executive_id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Every change of contact, team or status, oldest first.")
+    async def audit_trail(
+        self,
+        root: strawberry.Parent[AppRecord],
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[AuditEvent]:
+        window = page_window(first, after, last, before)
+        return connection(await query(audit_cases.app_events(info.context.db, root.id, window)))
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, AppRecord)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[AppRecord | None]:
+        ctx = info.context
+        return await in_order(
+            node_ids, lambda keys: app_cases.get_visible_apps(ctx.db, ctx.viewer, keys)
+        )
+
+
+@strawberry.input
+class AppsFilter:
+    hosting: Hosting | None = None  # type: ignore[valid-type]
+    status: AppStatus | None = None  # type: ignore[valid-type]
+    technical_contact_id: strawberry.ID | None = None
+    search: str | None = strawberry.field(default=None, description="Part of name or subdomain.")
+
+
+@strawberry.input
+class CreateAppInput:
+    name: str
+    subdomain: str
+    hosting: Hosting  # type: ignore[valid-type]
+    technical_contact_id: strawberry.ID
+    account_executive_id: strawberry.ID | None = None
+
+
+@strawberry.input(description="An app and a person; expectedVersion refuses a stale change.")
+class AppPersonInput:
+    app_id: strawberry.ID
+    person_id: strawberry.ID
+    expected_version: int | None = None
+
+
+@strawberry.input(description="An app; expectedVersion refuses a stale change.")
+class AppInput:
+    app_id: strawberry.ID
+    expected_version: int | None = None
+
+
+@strawberry.type
+class AppPayload(Payload):
+    app: App | None = None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="An app you may see, or null.")
+    async def app(self, info: Info, id: strawberry.ID) -> App | None:
+        ctx = info.context
+        return await query(app_cases.get_visible_app(ctx.db, ctx.viewer, id))  # type: ignore[return-value]
+
+    @strawberry.field(description="Apps you may see (Support: all), oldest first.")
+    async def apps(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: AppsFilter | None = None,
+    ) -> Connection[App]:
+        ctx = info.context
+        filters = strawberry.asdict(filter) if filter else {}
+        window = page_window(first, after, last, before)
+        return connection(await query(app_cases.list_apps(ctx.db, ctx.viewer, filters, window)))
+
+
+def _app_mutation(use_case: Any, description: str, input_type: type) -> Any:
+    async def resolve(self: Any, info: Info, input: Any) -> AppPayload:
+        return await mutate(AppPayload, "app", use_case, info, input)
+
+    resolve.__annotations__["input"] = input_type
+    return strawberry.mutation(resolve, description=description)
+
+
+@strawberry.type
+class Mutation:
+    create_app = _app_mutation(
+        app_cases.create_app,
+        "Record a signed order (Support): the app starts ORDERED with its technical contact.",
+        CreateAppInput,
+    )
+    set_account_executive = _app_mutation(
+        app_cases.set_account_executive,
+        "Set the app's account executive (Support).",
+        AppPersonInput,
+    )
+    add_team_member = _app_mutation(
+        app_cases.add_team_member, "Add a person to the app's team.", AppPersonInput
+    )
+    remove_team_member = _app_mutation(
+        app_cases.remove_team_member,
+        "Remove a person from the team; a technical contact can't be removed.",
+        AppPersonInput,
+    )
+    change_technical_contact = _app_mutation(
+        contact_cases.change_technical_contact,
+        "Mendix Cloud: replace the technical contact by a team member.",
+        AppPersonInput,
+    )
+    add_technical_contact = _app_mutation(
+        contact_cases.add_technical_contact,
+        "On-Premises: add a technical contact (Support).",
+        AppPersonInput,
+    )
+    remove_technical_contact = _app_mutation(
+        contact_cases.remove_technical_contact,
+        "On-Premises: remove a technical contact while another remains.",
+        AppPersonInput,
+    )
+    deliver_app = _app_mutation(
+        contact_cases.deliver_app,
+        "Deliver an ordered app (Support); every technical contact needs a MendixID.",
+        AppInput,
+    )
+    move_app_to_mendix_cloud = _app_mutation(
+        contact_cases.move_to_mendix_cloud,
+        "Move an On-Premises app with exactly one technical contact to Mendix Cloud (Support).",
+        AppInput,
+    )

@@ -1,0 +1,34 @@
+"""The per-request context: who is asking, the database and the request's DataLoaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from bson import ObjectId
+from strawberry.dataloader import DataLoader
+
+from resolvers.loaders import people_batch
+from store.db import Database
+from store.people import PersonRecord
+
+
+@dataclass
+class Loaders:
+    """Fresh per request, so nothing cached outlives it (the API keeps no state in memory)."""
+
+    people: DataLoader[ObjectId, PersonRecord | None]
+
+    @classmethod
+    def create(cls, db: Database) -> Loaders:
+        return cls(people=DataLoader(load_fn=people_batch(db)))
+
+
+@dataclass
+class Context:
+    db: Database
+    viewer: PersonRecord
+    loaders: Loaders
+    request: Any = None
+    response: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)

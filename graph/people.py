@@ -1,0 +1,150 @@
+"""Person: the type, its queries and its mutations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from strawberry import relay
+
+from graph.connections import Connection, connection, page_window
+from graph.context import Context
+from graph.errors import query
+from graph.nodes import in_order
+from graph.payloads import Payload, mutate
+from resolvers import apps as app_cases
+from resolvers import people as people_cases
+from resolvers.ids import encode
+from store import people as people_store
+from store.people import PersonRecord
+
+if TYPE_CHECKING:
+    from graph.apps import App
+
+Info = strawberry.Info[Context, None]
+PersonStatus = strawberry.enum(people_store.PersonStatus)
+AppRef = Annotated["App", strawberry.lazy("graph.apps")]
+
+
+@strawberry.type(description="A person who can own, work on or sell Mendix apps.")
+class Person(relay.Node):
+    id: relay.NodeID[str]
+    email: str
+    name: str
+    mendix_id: str | None = strawberry.field(description="Set once the person has an account.")
+    status: PersonStatus  # type: ignore[valid-type]
+    created_at: datetime
+
+    @strawberry.field(description="Whether the person has a MendixID (needed for delivery).")
+    def has_mendix_id(self, root: strawberry.Parent[PersonRecord]) -> bool:
+        return root.mendix_id is not None
+
+    @strawberry.field(description="Whether the person is Mendix Support.")
+    def is_support(self, root: strawberry.Parent[PersonRecord]) -> bool:
+        return root.is_support
+
+    @strawberry.field(description="Apps (that you may see) where this person is technical contact.")
+    async def technical_contact_of(
+        self,
+        root: strawberry.Parent[PersonRecord],
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[AppRef]:
+        ctx = info.context
+        filters = {"technical_contact_id": encode("Person", root.id)}
+        page = await query(
+            app_cases.list_apps(
+                ctx.db, ctx.viewer, filters, page_window(first, after, last, before)
+            )
+        )
+        return connection(page)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, PersonRecord)
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
+    ) -> list[PersonRecord | None]:
+        ctx = info.context
+        return await in_order(
+            node_ids, lambda keys: people_cases.visible_people(ctx.db, ctx.viewer, keys)
+        )
+
+
+@strawberry.input
+class PeopleFilter:
+    search: str | None = strawberry.field(default=None, description="Part of name or email.")
+    status: PersonStatus | None = None  # type: ignore[valid-type]
+    has_mendix_id: bool | None = None
+
+
+@strawberry.input
+class CreatePersonInput:
+    email: str
+    name: str
+    mendix_id: str | None = None
+
+
+@strawberry.input
+class RegisterMendixIdInput:
+    person_id: strawberry.ID
+    mendix_id: str
+
+
+@strawberry.input
+class SetPersonStatusInput:
+    person_id: strawberry.ID
+    status: PersonStatus  # type: ignore[valid-type]
+
+
+@strawberry.type
+class PersonPayload(Payload):
+    person: Person | None = None
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="The person making the request.")
+    def viewer(self, info: Info) -> Person:
+        return info.context.viewer  # type: ignore[return-value]
+
+    @strawberry.field(description="People you may see: yourself and everyone on your apps.")
+    async def people(
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: PeopleFilter | None = None,
+    ) -> Connection[Person]:
+        ctx = info.context
+        filters = strawberry.asdict(filter) if filter else {}
+        page = await query(
+            people_cases.list_people(
+                ctx.db, ctx.viewer, filters, page_window(first, after, last, before)
+            )
+        )
+        return connection(page)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="Add a person (e.g. to invite them to a team).")
+    async def create_person(self, info: Info, input: CreatePersonInput) -> PersonPayload:
+        return await mutate(PersonPayload, "person", people_cases.create_person, info, input)
+
+    @strawberry.mutation(description="Record a person's MendixID; it can be set only once.")
+    async def register_mendix_id(self, info: Info, input: RegisterMendixIdInput) -> PersonPayload:
+        return await mutate(PersonPayload, "person", people_cases.register_mendix_id, info, input)
+
+    @strawberry.mutation(description="Mark a person ACTIVE or INACTIVE (Mendix Support).")
+    async def set_person_status(self, info: Info, input: SetPersonStatusInput) -> PersonPayload:
+        return await mutate(PersonPayload, "person", people_cases.set_person_status, info, input)

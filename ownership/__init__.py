@@ -1,0 +1,1 @@
+"""Command line and configuration of the app ownership API."""

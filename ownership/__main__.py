@@ -1,0 +1,3 @@
+from ownership.cli import main
+
+raise SystemExit(main())

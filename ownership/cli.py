@@ -1,0 +1,141 @@
+"""``ownership``: serve the API, load demo data, create tokens, export the schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+from ownership.config import Settings
+from ownership.demo import CONTACT_EMAIL, SUPPORT_EMAIL, is_empty, load_demo
+from store import people as people_store
+from store import tokens as token_store
+from store.db import Store, connect
+from store.people import Role
+
+log = logging.getLogger("ownership")
+
+FIRST_QUERY = """{
+  viewer { name isSupport }
+  apps(first: 5) {
+    totalCount
+    nodes {
+      name hosting status
+      technicalContacts { name hasMendixId }
+    }
+  }
+}"""
+
+
+async def open_store(settings: Settings) -> Store:
+    store = await connect(
+        settings.mongodb_uri, db_name=settings.db_name, data_file=settings.data_file
+    )
+    if store.embedded:
+        where = settings.data_file or "memory only"
+        log.warning(
+            "Embedded database (%s): single process, for trying things out. "
+            "Set MONGODB_URI to use a real MongoDB.",
+            where,
+        )
+    return store
+
+
+async def _demo_banner(store: Store, settings: Settings) -> None:
+    if await is_empty(store.db):
+        await load_demo(store.db)
+        log.info("Loaded demo data")
+    lines = [f"API ready at http://{settings.host}:{settings.port}/graphql"]
+    for label, email in (("Support", SUPPORT_EMAIL), ("Technical contact", CONTACT_EMAIL)):
+        person = await people_store.get_person_by_email(store.db, email)
+        if person is not None:
+            token = await token_store.create_token(store.db, person.id, label="demo")
+            lines.append(f"{label} ({email}): Authorization: Bearer {token}")
+    lines += ["First query to paste (GraphiQL: put the header in 'Headers'):", FIRST_QUERY]
+    print("\n".join(lines), flush=True)
+
+
+def serve(settings: Settings) -> None:
+    import uvicorn
+
+    from graph.app import create_app
+
+    async def on_ready(store: Store) -> None:
+        if settings.demo:
+            await _demo_banner(store, settings)
+
+    app = create_app(lambda: open_store(settings), on_ready)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+async def _with_store(settings: Settings, action: object) -> None:
+    store = await open_store(settings)
+    try:
+        await action(store)  # type: ignore[operator]
+    finally:
+        await store.close()
+
+
+async def create_token(settings: Settings, email: str, name: str | None, support: bool) -> str:
+    store = await open_store(settings)
+    try:
+        person = await people_store.get_person_by_email(store.db, email.strip().lower())
+        if person is None:
+            if not name:
+                raise SystemExit(f"No person with email {email}; pass --name to create them")
+            person = await people_store.create_person(
+                store.db, email=email.strip().lower(), name=name
+            )
+        if support:
+            await people_store.add_role(store.db, person.id, Role.SUPPORT)
+        return await token_store.create_token(store.db, person.id)
+    finally:
+        await store.close()
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="ownership", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_cmd = commands.add_parser("serve", help="run the API (HOST/PORT, MONGODB_URI)")
+    serve_cmd.add_argument("--demo", action="store_true", help="load demo data, print tokens")
+    commands.add_parser("demo", help="load the demo data into an empty database")
+    token_cmd = commands.add_parser("token", help="manage bearer tokens")
+    token_sub = token_cmd.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="create a token for a person")
+    create.add_argument("--email", required=True)
+    create.add_argument("--name", help="create the person with this name if missing")
+    create.add_argument("--support", action="store_true", help="make the person Mendix Support")
+    schema_cmd = commands.add_parser("schema", help="print or write the GraphQL SDL")
+    schema_cmd.add_argument("--output", type=Path, help="file to write (default: stdout)")
+    args = parser.parse_args(argv)
+
+    settings = Settings.from_env(demo=getattr(args, "demo", False))
+    if args.command == "serve":
+        serve(settings)
+    elif args.command == "demo":
+
+        async def demo(store: Store) -> None:
+            if not await is_empty(store.db):
+                raise SystemExit("The database is not empty; demo data goes into an empty one")
+            await load_demo(store.db)
+
+        asyncio.run(_with_store(settings, demo))
+        print("Loaded demo data")
+    elif args.command == "token":
+        print(asyncio.run(create_token(settings, args.email, args.name, args.support)))
+    elif args.command == "schema":
+        from graph.schema import schema
+
+        text = schema.as_str() + "\n"
+        if args.output:
+            args.output.write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,188 @@
+"""App use cases: the order (A1, A2), the account executive, the team, scoped reads.
+
+Each change is one conditional update in store/ (the filter is the rule); see changes.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from resolvers.auth import (
+    app_scope,
+    existing_person,
+    require_contact_or_support,
+    require_support,
+    visible_app,
+)
+from resolvers.changes import commit, error
+from resolvers.errors import ErrorCode, UserError, fail
+from resolvers.ids import AppId, PersonId, decode
+from resolvers.inputs import Input, Name, Search, Subdomain, Version, parse
+from store import apps as app_store
+from store import audit as audit_store
+from store.apps import AppRecord, AppStatus, Hosting
+from store.audit import AuditAction
+from store.db import Database
+from store.pagination import Page, Window
+from store.people import PersonRecord
+
+
+class CreateAppInput(Input):
+    name: Name
+    subdomain: Subdomain
+    hosting: Hosting
+    technical_contact_id: PersonId
+    account_executive_id: PersonId | None = None
+
+
+class AppPersonInput(Input):
+    app_id: AppId
+    person_id: PersonId
+    expected_version: Version | None = None
+
+
+class AppInput(Input):
+    app_id: AppId
+    expected_version: Version | None = None
+
+
+class AppsFilter(Input):
+    hosting: Hosting | None = None
+    status: AppStatus | None = None
+    technical_contact_id: PersonId | None = None
+    search: Search | None = None
+
+
+async def create_app(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> AppRecord:
+    """Record a signed order: the app starts ORDERED with its technical contact on the team."""
+    args = parse(CreateAppInput, data)
+    require_support(viewer)
+    await existing_person(db, args.technical_contact_id, "technicalContactId")
+    if args.account_executive_id is not None:
+        await existing_person(db, args.account_executive_id, "accountExecutiveId")
+    try:
+        app = await app_store.create_app(
+            db,
+            name=args.name,
+            subdomain=args.subdomain,
+            hosting=args.hosting,
+            technical_contact_id=args.technical_contact_id,
+            account_executive_id=args.account_executive_id,
+        )
+    except app_store.DuplicateSubdomain:
+        fail(ErrorCode.DUPLICATE_SUBDOMAIN, "This subdomain is taken", ["input", "subdomain"])
+    await audit_store.record(
+        db,
+        AuditAction.APP_CREATED,
+        actor_id=viewer.id,
+        app_id=app.id,
+        version=app.version,
+        after={
+            "name": app.name,
+            "subdomain": app.subdomain,
+            "hosting": app.hosting.value,
+            "status": app.status.value,
+            "technical_contact_ids": list(app.technical_contact_ids),
+            "account_executive_id": app.account_executive_id,
+        },
+    )
+    return app
+
+
+async def set_account_executive(
+    db: Database, viewer: PersonRecord, data: dict[str, Any]
+) -> AppRecord:
+    args = parse(AppPersonInput, data)
+    app = await visible_app(db, viewer, args.app_id)
+    require_support(viewer)
+    await existing_person(db, args.person_id, "personId")
+    return await commit(
+        db,
+        viewer,
+        AuditAction.ACCOUNT_EXECUTIVE_SET,
+        app_store.set_account_executive(db, app.id, args.person_id, args.expected_version),
+        app,
+        args.expected_version,
+        lambda fresh: (
+            error(
+                ErrorCode.ALREADY_ACCOUNT_EXECUTIVE, "This person is the account executive already"
+            )
+            if fresh.account_executive_id == args.person_id
+            else None
+        ),
+    )
+
+
+async def add_team_member(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> AppRecord:
+    args = parse(AppPersonInput, data)
+    app = await visible_app(db, viewer, args.app_id)
+    require_contact_or_support(viewer, app)
+    await existing_person(db, args.person_id, "personId")
+    return await commit(
+        db,
+        viewer,
+        AuditAction.TEAM_MEMBER_ADDED,
+        app_store.add_member(db, app.id, args.person_id, args.expected_version),
+        app,
+        args.expected_version,
+        lambda fresh: (
+            error(ErrorCode.ALREADY_TEAM_MEMBER, "Already on the team")
+            if args.person_id in fresh.member_ids
+            else None
+        ),
+    )
+
+
+async def remove_team_member(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> AppRecord:
+    """Remove someone from the team; a technical contact can't be removed from it."""
+    args = parse(AppPersonInput, data)
+    app = await visible_app(db, viewer, args.app_id)
+    require_contact_or_support(viewer, app)
+
+    def why(fresh: AppRecord) -> UserError | None:
+        if args.person_id not in fresh.member_ids:
+            return error(ErrorCode.NOT_A_TEAM_MEMBER, "This person is not on the team")
+        if args.person_id in fresh.technical_contact_ids:
+            return error(
+                ErrorCode.TECHNICAL_CONTACT_IN_TEAM,
+                "A technical contact can't be removed from the team",
+            )
+        return None
+
+    return await commit(
+        db,
+        viewer,
+        AuditAction.TEAM_MEMBER_REMOVED,
+        app_store.remove_member(db, app.id, args.person_id, args.expected_version),
+        app,
+        args.expected_version,
+        why,
+    )
+
+
+async def get_visible_apps(
+    db: Database, viewer: PersonRecord, ids: list[Any]
+) -> list[AppRecord | None]:
+    return await app_store.get_apps(db, ids, app_scope(viewer))
+
+
+async def list_apps(
+    db: Database, viewer: PersonRecord, filters: dict[str, Any], window: Window
+) -> Page[AppRecord]:
+    args = parse(AppsFilter, filters, root="filter")
+    query = app_store.apps_query(
+        scope=app_scope(viewer),
+        hosting=args.hosting,
+        status=args.status,
+        technical_contact_id=args.technical_contact_id,
+        search=args.search,
+    )
+    return await app_store.list_apps(db, query, window)
+
+
+async def get_visible_app(db: Database, viewer: PersonRecord, global_id: str) -> AppRecord | None:
+    """The app behind a global ID if the viewer may see it; a malformed ID is refused."""
+    key = decode(global_id, "App")
+    if key is None:
+        fail(ErrorCode.INVALID_ID, "is not a valid App ID", ["id"])
+    return await app_store.get_app(db, key, app_scope(viewer))

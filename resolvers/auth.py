@@ -1,0 +1,64 @@
+"""Who the viewer is and what they may see and do.
+
+Support sees every app; everyone else sees the apps where they are on the team (technical
+contacts always are) or account executive. Who may change what is the matrix in the README
+("Who may do what"); each use case states its check with the helpers below.
+"""
+
+from __future__ import annotations
+
+from bson import ObjectId
+
+from resolvers.errors import ErrorCode, fail
+from store import apps as app_store
+from store import people as people_store
+from store import tokens as token_store
+from store.apps import AppRecord
+from store.db import Database, Document
+from store.people import PersonRecord, PersonStatus
+
+
+async def authenticate(db: Database, authorization: str | None) -> PersonRecord | None:
+    """The active person behind an ``Authorization: Bearer <token>`` header, if any."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    record = await token_store.find_token(db, token.strip())
+    if record is None:
+        return None
+    person = await people_store.get_person(db, record.person_id)
+    if person is None or person.status is not PersonStatus.ACTIVE:
+        return None
+    return person
+
+
+def app_scope(viewer: PersonRecord) -> Document | None:
+    """The filter limiting apps to the viewer's; None means every app (Support)."""
+    return None if viewer.is_support else app_store.visible_to(viewer.id)
+
+
+async def visible_app(db: Database, viewer: PersonRecord, app_id: ObjectId) -> AppRecord:
+    """The app if the viewer may see it; otherwise NOT_FOUND (existence is not disclosed)."""
+    app = await app_store.get_app(db, app_id, app_scope(viewer))
+    if app is None:
+        fail(ErrorCode.NOT_FOUND, "No app with this ID", ["input", "appId"])
+    return app
+
+
+def require_support(viewer: PersonRecord) -> None:
+    if not viewer.is_support:
+        fail(ErrorCode.FORBIDDEN, "Only Mendix Support may do this")
+
+
+def require_contact_or_support(viewer: PersonRecord, app: AppRecord) -> None:
+    if not viewer.is_support and viewer.id not in app.technical_contact_ids:
+        fail(ErrorCode.FORBIDDEN, "Only the app's technical contact or Mendix Support may do this")
+
+
+async def existing_person(db: Database, person_id: ObjectId, field: str) -> PersonRecord:
+    person = await people_store.get_person(db, person_id)
+    if person is None:
+        fail(ErrorCode.NOT_FOUND, "No person with this ID", ["input", field])
+    return person

@@ -1,0 +1,1 @@
+"""The only code that knows MongoDB: collections, indexes, queries and conditional updates."""

@@ -1,0 +1,349 @@
+"""Apps: one document each, technical contacts and team embedded, rules as conditional updates.
+
+Every change is one ``find_one_and_update`` whose filter states the rule's precondition: when
+it matches nothing the change is refused, so racing requests can never break a rule (A7).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from bson import ObjectId
+from pymongo import ASCENDING, ReturnDocument
+from pymongo.errors import DuplicateKeyError
+
+from store.db import Database, Document
+from store.pagination import Page, Window, paginate
+from store.records import Record, UtcDatetime, now
+
+COLLECTION = "apps"
+
+
+class Hosting(StrEnum):
+    MENDIX_CLOUD = "MENDIX_CLOUD"
+    ON_PREMISES = "ON_PREMISES"
+
+
+class AppStatus(StrEnum):
+    ORDERED = "ORDERED"
+    DELIVERED = "DELIVERED"
+
+
+class AppRecord(Record):
+    name: str
+    subdomain: str
+    hosting: Hosting
+    status: AppStatus
+    technical_contact_ids: tuple[ObjectId, ...]
+    member_ids: tuple[ObjectId, ...]
+    account_executive_id: ObjectId | None = None
+    ordered_at: UtcDatetime
+    delivered_at: UtcDatetime | None = None
+    version: int
+
+
+@dataclass(frozen=True)
+class Change:
+    """An applied change: the app before and after it."""
+
+    before: AppRecord
+    after: AppRecord
+
+
+class DuplicateSubdomain(Exception):
+    pass
+
+
+def _apps(db: Database) -> Any:
+    return db[COLLECTION]
+
+
+async def ensure_indexes(db: Database) -> None:
+    apps = _apps(db)
+    await apps.create_index([("subdomain", ASCENDING)], unique=True, name="subdomain_unique")
+    await apps.create_index([("member_ids", ASCENDING)], name="member_ids")
+    await apps.create_index([("technical_contact_ids", ASCENDING)], name="technical_contact_ids")
+    await apps.create_index([("account_executive_id", ASCENDING)], name="account_executive_id")
+    await apps.create_index([("hosting", ASCENDING), ("status", ASCENDING)], name="hosting_status")
+
+
+async def create_app(
+    db: Database,
+    *,
+    name: str,
+    subdomain: str,
+    hosting: Hosting,
+    technical_contact_id: ObjectId,
+    account_executive_id: ObjectId | None = None,
+) -> AppRecord:
+    """Insert an ordered app with its technical contact, who joins the team (A2)."""
+    doc: Document = {
+        "_id": ObjectId(),
+        "name": name,
+        "subdomain": subdomain,
+        "hosting": hosting.value,
+        "status": AppStatus.ORDERED.value,
+        "technical_contact_ids": [technical_contact_id],
+        "member_ids": [technical_contact_id],
+        "account_executive_id": account_executive_id,
+        "ordered_at": now(),
+        "delivered_at": None,
+        "version": 1,
+    }
+    try:
+        await _apps(db).insert_one(doc)
+    except DuplicateKeyError:
+        raise DuplicateSubdomain() from None
+    return AppRecord.model_validate(doc)
+
+
+async def get_app(
+    db: Database, app_id: ObjectId, scope: Document | None = None
+) -> AppRecord | None:
+    query: Document = {"_id": app_id}
+    if scope:
+        query = {"$and": [query, scope]}
+    doc = await _apps(db).find_one(query)
+    return AppRecord.model_validate(doc) if doc else None
+
+
+async def get_apps(
+    db: Database, ids: list[ObjectId], scope: Document | None = None
+) -> list[AppRecord | None]:
+    """Many apps in one round trip, in the order of ``ids`` (None where missing or hidden)."""
+    query: Document = {"_id": {"$in": list(set(ids))}}
+    if scope:
+        query = {"$and": [query, scope]}
+    docs = await _apps(db).find(query).to_list(None)
+    by_id = {doc["_id"]: AppRecord.model_validate(doc) for doc in docs}
+    return [by_id.get(key) for key in ids]
+
+
+def visible_to(person_id: ObjectId) -> Document:
+    """Apps a person may see: on the team (technical contacts always are) or account executive."""
+    return {"$or": [{"member_ids": person_id}, {"account_executive_id": person_id}]}
+
+
+def apps_query(
+    *,
+    scope: Document | None = None,
+    hosting: Hosting | None = None,
+    status: AppStatus | None = None,
+    technical_contact_id: ObjectId | None = None,
+    search: str | None = None,
+) -> Document:
+    """A filter document built only from typed values (never a client's operator document)."""
+    clauses: list[Document] = [scope] if scope else []
+    if hosting is not None:
+        clauses.append({"hosting": hosting.value})
+    if status is not None:
+        clauses.append({"status": status.value})
+    if technical_contact_id is not None:
+        clauses.append({"technical_contact_ids": technical_contact_id})
+    if search:
+        pattern = re.escape(search)
+        clauses.append(
+            {
+                "$or": [
+                    {"name": {"$regex": pattern, "$options": "i"}},
+                    {"subdomain": {"$regex": pattern, "$options": "i"}},
+                ]
+            }
+        )
+    return {"$and": clauses} if clauses else {}
+
+
+async def list_apps(db: Database, query: Document, window: Window) -> Page[AppRecord]:
+    return await paginate(_apps(db), query, window, AppRecord.model_validate)
+
+
+async def _apply(
+    db: Database,
+    app_id: ObjectId,
+    precondition: Document,
+    update: Document,
+    derive: Callable[[AppRecord], dict[str, Any]],
+    expected_version: int | None,
+) -> Change | None:
+    """Apply ``update`` only where ``precondition`` holds; None when it did not (refused).
+
+    ``derive`` gives the changed fields from the stored state the update ran on, so the
+    returned ``after`` is exactly what the update wrote.
+    """
+    query: Document = {"_id": app_id, **precondition}
+    if expected_version is not None:
+        query["version"] = expected_version
+    before = await _apps(db).find_one_and_update(
+        query, {**update, "$inc": {"version": 1}}, return_document=ReturnDocument.BEFORE
+    )
+    if before is None:
+        return None
+    old = AppRecord.model_validate(before)
+    return Change(old, old.model_copy(update={**derive(old), "version": old.version + 1}))
+
+
+def _needs_mendix_id(has_mendix_id: bool) -> Document:
+    # A contact without a MendixID is only acceptable while the app is not delivered (A3).
+    return {} if has_mendix_id else {"status": AppStatus.ORDERED.value}
+
+
+def _without(ids: tuple[ObjectId, ...], person_id: ObjectId) -> tuple[ObjectId, ...]:
+    return tuple(key for key in ids if key != person_id)
+
+
+def _with(ids: tuple[ObjectId, ...], person_id: ObjectId) -> tuple[ObjectId, ...]:
+    return ids if person_id in ids else (*ids, person_id)
+
+
+async def add_member(
+    db: Database, app_id: ObjectId, person_id: ObjectId, expected_version: int | None = None
+) -> Change | None:
+    return await _apply(
+        db,
+        app_id,
+        {"member_ids": {"$ne": person_id}},
+        {"$push": {"member_ids": person_id}},
+        lambda old: {"member_ids": _with(old.member_ids, person_id)},
+        expected_version,
+    )
+
+
+async def remove_member(
+    db: Database, app_id: ObjectId, person_id: ObjectId, expected_version: int | None = None
+) -> Change | None:
+    """Remove a team member who is not a technical contact."""
+    return await _apply(
+        db,
+        app_id,
+        {"member_ids": person_id, "technical_contact_ids": {"$ne": person_id}},
+        {"$pull": {"member_ids": person_id}},
+        lambda old: {"member_ids": _without(old.member_ids, person_id)},
+        expected_version,
+    )
+
+
+async def change_technical_contact(
+    db: Database,
+    app_id: ObjectId,
+    person_id: ObjectId,
+    *,
+    has_mendix_id: bool,
+    expected_version: int | None = None,
+) -> Change | None:
+    """Mendix Cloud: replace the one technical contact by a team member (A4), atomically."""
+    return await _apply(
+        db,
+        app_id,
+        {
+            "hosting": Hosting.MENDIX_CLOUD.value,
+            "member_ids": person_id,
+            "technical_contact_ids": {"$ne": person_id},
+            **_needs_mendix_id(has_mendix_id),
+        },
+        {"$set": {"technical_contact_ids": [person_id]}},
+        lambda old: {"technical_contact_ids": (person_id,)},
+        expected_version,
+    )
+
+
+async def add_technical_contact(
+    db: Database,
+    app_id: ObjectId,
+    person_id: ObjectId,
+    *,
+    has_mendix_id: bool,
+    expected_version: int | None = None,
+) -> Change | None:
+    """On-Premises: one more technical contact (A5); they join the team."""
+    return await _apply(
+        db,
+        app_id,
+        {
+            "hosting": Hosting.ON_PREMISES.value,
+            "technical_contact_ids": {"$ne": person_id},
+            **_needs_mendix_id(has_mendix_id),
+        },
+        {"$push": {"technical_contact_ids": person_id}, "$addToSet": {"member_ids": person_id}},
+        lambda old: {
+            "technical_contact_ids": (*old.technical_contact_ids, person_id),
+            "member_ids": _with(old.member_ids, person_id),
+        },
+        expected_version,
+    )
+
+
+async def remove_technical_contact(
+    db: Database, app_id: ObjectId, person_id: ObjectId, expected_version: int | None = None
+) -> Change | None:
+    """On-Premises: remove a technical contact only while another remains (A2, A5)."""
+    return await _apply(
+        db,
+        app_id,
+        {
+            "hosting": Hosting.ON_PREMISES.value,
+            "technical_contact_ids": person_id,
+            "technical_contact_ids.1": {"$exists": True},
+        },
+        {"$pull": {"technical_contact_ids": person_id}},
+        lambda old: {"technical_contact_ids": _without(old.technical_contact_ids, person_id)},
+        expected_version,
+    )
+
+
+async def deliver(
+    db: Database,
+    app_id: ObjectId,
+    checked_contact_ids: tuple[ObjectId, ...],
+    expected_version: int | None = None,
+) -> Change | None:
+    """Deliver, provided the contacts are still exactly the ones checked for a MendixID (A3).
+
+    MendixIDs are never removed once set, so contacts that had one still have one.
+    """
+    delivered_at = now()
+    return await _apply(
+        db,
+        app_id,
+        {"status": AppStatus.ORDERED.value, "technical_contact_ids": list(checked_contact_ids)},
+        {"$set": {"status": AppStatus.DELIVERED.value, "delivered_at": delivered_at}},
+        lambda old: {"status": AppStatus.DELIVERED, "delivered_at": delivered_at},
+        expected_version,
+    )
+
+
+async def move_to_mendix_cloud(
+    db: Database, app_id: ObjectId, expected_version: int | None = None
+) -> Change | None:
+    """On-Premises -> Mendix Cloud, only with exactly one technical contact (A6)."""
+    return await _apply(
+        db,
+        app_id,
+        {"hosting": Hosting.ON_PREMISES.value, "technical_contact_ids": {"$size": 1}},
+        {"$set": {"hosting": Hosting.MENDIX_CLOUD.value}},
+        lambda old: {"hosting": Hosting.MENDIX_CLOUD},
+        expected_version,
+    )
+
+
+async def set_account_executive(
+    db: Database, app_id: ObjectId, person_id: ObjectId, expected_version: int | None = None
+) -> Change | None:
+    return await _apply(
+        db,
+        app_id,
+        {"account_executive_id": {"$ne": person_id}},
+        {"$set": {"account_executive_id": person_id}},
+        lambda old: {"account_executive_id": person_id},
+        expected_version,
+    )
+
+
+async def people_on_apps(db: Database, scope: Document) -> list[ObjectId]:
+    """Everyone on the team of, or account executive for, the apps matching ``scope``."""
+    members = await _apps(db).distinct("member_ids", scope)
+    executives = await _apps(db).distinct("account_executive_id", scope)
+    return [*members, *(key for key in executives if key is not None)]

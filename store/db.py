@@ -1,0 +1,87 @@
+"""Connecting to MongoDB (PyMongo async) or the embedded engine, and the client-shape helpers.
+
+PyMongo's ``AsyncMongoClient`` awaits ``aggregate()``; Motor (which mongomock-motor imitates)
+returns the cursor directly. :func:`aggregate` is the one place that knows.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from store.snapshot import Snapshotter
+
+log = logging.getLogger(__name__)
+
+# Either ``pymongo.asynchronous.database.AsyncDatabase`` or mongomock-motor's database: both
+# expose the same collection methods used here, so store functions take this alias.
+Database = Any
+Document = dict[str, Any]
+
+DEFAULT_DB_NAME = "ownership"
+
+
+@dataclass
+class Store:
+    """An open database plus what owns it; closed by :meth:`close`."""
+
+    db: Database
+    client: Any
+    embedded: bool
+    snapshotter: Snapshotter | None = field(default=None)
+
+    async def close(self) -> None:
+        if self.snapshotter is not None:
+            await self.snapshotter.stop()
+        result = self.client.close()
+        if inspect.isawaitable(result):
+            await result
+
+
+async def connect(
+    uri: str | None, *, db_name: str = DEFAULT_DB_NAME, data_file: Path | None = None
+) -> Store:
+    """Open the store: a real MongoDB when ``uri`` is given, else the embedded engine.
+
+    The embedded engine loads ``data_file`` when it exists and keeps writing atomic snapshots
+    to it while open.
+    """
+    if uri:
+        from pymongo import AsyncMongoClient
+
+        client: Any = AsyncMongoClient(uri, tz_aware=True, uuidRepresentation="standard")
+        db = client.get_database(db_name)
+        store = Store(db=db, client=client, embedded=False)
+    else:
+        from mongomock_motor import AsyncMongoMockClient
+
+        client = AsyncMongoMockClient(tz_aware=True)
+        db = client.get_database(db_name)
+        snapshotter = None
+        if data_file is not None:
+            snapshotter = Snapshotter(db, data_file)
+            await snapshotter.load()
+        store = Store(db=db, client=client, embedded=True, snapshotter=snapshotter)
+    await ensure_indexes(store.db)
+    if store.snapshotter is not None:
+        store.snapshotter.start()
+    return store
+
+
+async def ensure_indexes(db: Database) -> None:
+    """Create every collection's indexes; safe to call on every start."""
+    from store import apps, audit, people, tokens
+
+    for module in (people, apps, audit, tokens):
+        await module.ensure_indexes(db)
+
+
+async def aggregate(collection: Any, pipeline: list[Document]) -> list[Document]:
+    """Run an aggregation pipeline on either client shape and return all result documents."""
+    cursor = collection.aggregate(pipeline)
+    if inspect.isawaitable(cursor):
+        cursor = await cursor
+    return list(await cursor.to_list(None))

@@ -1,0 +1,64 @@
+"""Keyset pagination over ``_id``: stable under inserts, one query plus one count."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from bson import ObjectId
+
+from store.db import Document
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which slice to read: ``first`` after a key, or ``last`` before a key."""
+
+    first: int | None = None
+    after: ObjectId | None = None
+    last: int | None = None
+    before: ObjectId | None = None
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    keys: list[ObjectId]
+    has_next_page: bool
+    has_previous_page: bool
+    total_count: int
+
+
+async def paginate(
+    collection: Any,
+    query: Document,
+    window: Window,
+    parse: Any,
+    projection: Document | None = None,
+) -> Page[Any]:
+    """Read one page of ``collection`` matching ``query`` in ``_id`` order."""
+    bounds: Document = {}
+    if window.after is not None:
+        bounds["$gt"] = window.after
+    if window.before is not None:
+        bounds["$lt"] = window.before
+    keyed = {"$and": [query, {"_id": bounds}]} if bounds else query
+    backwards = window.last is not None and window.first is None
+    limit = window.last if backwards else window.first
+    assert limit is not None
+    cursor = collection.find(keyed, projection).sort("_id", -1 if backwards else 1)
+    docs = await cursor.limit(limit + 1).to_list(None)
+    more = len(docs) > limit
+    docs = docs[:limit]
+    if backwards:
+        docs.reverse()
+    total = await collection.count_documents(query)
+    return Page(
+        items=[parse(doc) for doc in docs],
+        keys=[doc["_id"] for doc in docs],
+        has_next_page=more if not backwards else window.before is not None,
+        has_previous_page=more if backwards else window.after is not None,
+        total_count=total,
+    )

@@ -1,0 +1,54 @@
+"""Bearer tokens: random, shown once, stored only as a SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+
+from bson import ObjectId
+from pydantic import BaseModel, ConfigDict, Field
+from pymongo import ASCENDING
+
+from store.db import Database
+from store.records import UtcDatetime, now
+
+COLLECTION = "tokens"
+PREFIX = "mxo_"
+
+
+class TokenRecord(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True, populate_by_name=True, frozen=True)
+
+    digest: str = Field(alias="_id")
+    person_id: ObjectId
+    label: str
+    created_at: UtcDatetime
+
+
+def _tokens(db: Database) -> Any:
+    return db[COLLECTION]
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def ensure_indexes(db: Database) -> None:
+    await _tokens(db).create_index([("person_id", ASCENDING)], name="person")
+
+
+async def create_token(db: Database, person_id: ObjectId, label: str = "cli") -> str:
+    """Create a token for a person and return it; only its hash is stored."""
+    token = PREFIX + secrets.token_urlsafe(32)
+    await _tokens(db).insert_one(
+        {"_id": digest(token), "person_id": person_id, "label": label, "created_at": now()}
+    )
+    return token
+
+
+async def find_token(db: Database, token: str) -> TokenRecord | None:
+    if not token.startswith(PREFIX) or len(token) > 200:
+        return None
+    doc = await _tokens(db).find_one({"_id": digest(token)})
+    return TokenRecord.model_validate(doc) if doc else None
