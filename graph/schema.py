@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import strawberry
 from strawberry import relay
-from strawberry.extensions import (
-    MaxAliasesLimiter,
-    MaxTokensLimiter,
-    ParserCache,
-    QueryDepthLimiter,
-    ValidationCache,
-)
 from strawberry.tools import merge_types
 
 from graph import apps, people
 from graph.audit import AuditEvent
+from graph.limits import limit_extensions
 from graph.masking import MaskUnexpectedErrors
-
-MAX_DEPTH = 12
-MAX_ALIASES = 50
-MAX_TOKENS = 5000
 
 
 @strawberry.type
@@ -37,14 +27,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=[AuditEvent],
-        extensions=[
-            QueryDepthLimiter(max_depth=MAX_DEPTH),
-            MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-            MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            ParserCache(maxsize=256),
-            ValidationCache(maxsize=256),
-            MaskUnexpectedErrors(),
-        ],
+        extensions=[*limit_extensions(), MaskUnexpectedErrors],  # type: ignore[list-item]
     )
 
 
