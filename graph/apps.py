@@ -12,7 +12,6 @@ from strawberry import relay
 from graph.audit import AuditEvent
 from graph.connections import Connection, connection, page_window
 from graph.context import Context
-from graph.errors import query
 from graph.nodes import in_order
 from graph.payloads import Payload, mutate
 from graph.people import Person
@@ -72,7 +71,7 @@ class App(relay.Node):
         before: str | None = None,
     ) -> Connection[AuditEvent]:
         window = page_window(first, after, last, before)
-        return connection(await query(audit_cases.app_events(info.context.db, root.id, window)))
+        return connection(await audit_cases.app_events(info.context.db, root.id, window))
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:
@@ -128,7 +127,7 @@ class Query:
     @strawberry.field(description="An app you may see, or null.")
     async def app(self, info: Info, id: strawberry.ID) -> App | None:
         ctx = info.context
-        return await query(app_cases.get_visible_app(ctx.db, ctx.viewer, id))  # type: ignore[return-value]
+        return await app_cases.get_visible_app(ctx.db, ctx.viewer, id)  # type: ignore[return-value]
 
     @strawberry.field(description="Apps you may see (Support: all), oldest first.")
     async def apps(
@@ -143,7 +142,7 @@ class Query:
         ctx = info.context
         filters = strawberry.asdict(filter) if filter else {}
         window = page_window(first, after, last, before)
-        return connection(await query(app_cases.list_apps(ctx.db, ctx.viewer, filters, window)))
+        return connection(await app_cases.list_apps(ctx.db, ctx.viewer, filters, window))
 
 
 def _app_mutation(use_case: Any, description: str, input_type: type) -> Any:

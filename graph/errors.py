@@ -1,16 +1,10 @@
-"""UserError in payloads, and typed GraphQL errors for queries."""
+"""UserError, the refusal type every mutation payload carries."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-from typing import TypeVar
-
 import strawberry
-from graphql import GraphQLError
 
 from resolvers import errors
-
-T = TypeVar("T")
 
 ErrorCode = strawberry.enum(errors.ErrorCode, name="UserErrorCode")
 
@@ -26,14 +20,3 @@ class UserError:
 
 def user_errors(refusal: errors.UserErrors) -> list[UserError]:
     return [UserError(field=e.field, message=e.message, code=e.code) for e in refusal.errors]
-
-
-async def query(awaitable: Awaitable[T]) -> T:
-    """Run a query use case; a refusal becomes a GraphQL error carrying its code."""
-    try:
-        return await awaitable
-    except errors.UserErrors as refusal:
-        first = refusal.errors[0]
-        raise GraphQLError(
-            str(refusal), extensions={"code": first.code.value, "field": first.field}
-        ) from None

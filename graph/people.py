@@ -11,7 +11,6 @@ from strawberry import relay
 
 from graph.connections import Connection, connection, page_window
 from graph.context import Context
-from graph.errors import query
 from graph.nodes import in_order
 from graph.payloads import Payload, mutate
 from resolvers import apps as app_cases
@@ -57,10 +56,8 @@ class Person(relay.Node):
     ) -> Connection[AppRef]:
         ctx = info.context
         filters = {"technical_contact_id": encode("Person", root.id)}
-        page = await query(
-            app_cases.list_apps(
-                ctx.db, ctx.viewer, filters, page_window(first, after, last, before)
-            )
+        page = await app_cases.list_apps(
+            ctx.db, ctx.viewer, filters, page_window(first, after, last, before)
         )
         return connection(page)
 
@@ -127,10 +124,8 @@ class Query:
     ) -> Connection[Person]:
         ctx = info.context
         filters = strawberry.asdict(filter) if filter else {}
-        page = await query(
-            people_cases.list_people(
-                ctx.db, ctx.viewer, filters, page_window(first, after, last, before)
-            )
+        page = await people_cases.list_people(
+            ctx.db, ctx.viewer, filters, page_window(first, after, last, before)
         )
         return connection(page)
 

@@ -9,7 +9,7 @@ from strawberry.tools import merge_types
 from graph import apps, people
 from graph.audit import AuditEvent
 from graph.limits import limit_extensions
-from graph.masking import MaskUnexpectedErrors
+from graph.masking import ShapeErrors
 
 
 @strawberry.type
@@ -27,7 +27,7 @@ def build_schema() -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=[AuditEvent],
-        extensions=[*limit_extensions(), MaskUnexpectedErrors],  # type: ignore[list-item]
+        extensions=[*limit_extensions(), ShapeErrors],  # type: ignore[list-item]
     )
 
 

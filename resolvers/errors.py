@@ -66,6 +66,7 @@ def fail(code: ErrorCode, message: str, field: list[str] | None = None) -> NoRet
 
 _PYDANTIC_CODES = {
     "string_too_short": ErrorCode.BLANK,
+    "too_short": ErrorCode.BLANK,
     "missing": ErrorCode.BLANK,
     "string_too_long": ErrorCode.TOO_LONG,
     "too_long": ErrorCode.TOO_LONG,

@@ -213,7 +213,7 @@ async def test_delivery_needs_a_mendix_id_for_every_contact(world: World) -> Non
 
 
 async def test_delivered_app_contact_needs_a_mendix_id(world: World) -> None:
-    app, errors = await run(world.db, world.support, "deliverApp", appId=world.cloud["id"])
+    _app, errors = await run(world.db, world.support, "deliverApp", appId=world.cloud["id"])
     assert errors == []
     await refused(
         world.db,
