@@ -1,0 +1,80 @@
+"""The command line and the embedded default, as a new user runs them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from graph.schema import schema
+from ownership.cli import main
+from store.db import connect
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def data_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "embedded.json"
+    monkeypatch.setenv("OWNERSHIP_DATA_FILE", str(path))
+    monkeypatch.delenv("MONGODB_URI", raising=False)
+    return path
+
+
+def test_schema_export(tmp_path: Path) -> None:
+    out = tmp_path / "schema.graphql"
+    assert main(["schema", "--output", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == schema.as_str() + "\n"
+
+
+def test_demo_and_tokens_persist_in_the_embedded_file(
+    data_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo"]) == 0
+    assert data_file.exists()
+    assert main(["token", "create", "--email", "support@mendix.example"]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert token.startswith("mxo_")
+    with pytest.raises(SystemExit, match="not empty"):
+        main(["demo"])
+    with pytest.raises(SystemExit, match="--name"):
+        main(["token", "create", "--email", "nobody@example.com"])
+    assert (
+        main(["token", "create", "--email", "New@Example.com", "--name", "New", "--support"]) == 0
+    )
+
+
+async def test_embedded_data_survives_a_restart(tmp_path: Path) -> None:
+    from ownership.demo import load_demo
+    from store import apps as app_store
+    from store.pagination import Window
+
+    path = tmp_path / "data.json"
+    store = await connect(None, data_file=path)
+    await load_demo(store.db, apps=8)
+    page = await app_store.list_apps(store.db, {}, Window(first=100))
+    await store.close()
+    again = await connect(None, data_file=path)
+    try:
+        reread = await app_store.list_apps(again.db, {}, Window(first=100))
+        assert reread.items == page.items
+        assert reread.total_count == 8
+    finally:
+        await again.close()
+    leftovers = [name for name in os.listdir(tmp_path) if name.startswith(".snapshot-")]
+    assert leftovers == []  # no temporary files left behind
+
+
+def test_module_entry_point_prints_help() -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-m", "ownership", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert "serve" in result.stdout and "token" in result.stdout
