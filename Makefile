@@ -20,6 +20,12 @@ run: $(STAMP)  ## start the API with demo data on the embedded default (HOST/POR
 test: $(STAMP)  ## run the whole suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+test-mock: $(STAMP)  ## the store and GraphQL tests on mongomock only (fast)
+	$(BIN)/pytest --tier mock $(PYTEST_ARGS)
+
+test-wire: $(STAMP)  ## over the wire protocol only (MONGODB_URI, or a started test server)
+	$(BIN)/pytest --tier wire $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
