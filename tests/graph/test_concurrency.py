@@ -81,14 +81,15 @@ async def test_racing_contact_changes_on_premises(db: Any, support: PersonRecord
     people = [first, second, *others]
     calls = []
     for _ in range(60):
-        kind = rng.choice(
+        kind = rng.choices(
             [
                 "removeTechnicalContact",
                 "addTechnicalContact",
                 "removeTeamMember",
                 "moveAppToMendixCloud",
-            ]
-        )
+            ],
+            weights=[35, 30, 30, 5],
+        )[0]
         person = rng.choice(people)
         if kind == "moveAppToMendixCloud":
             calls.append(run(db, support, kind, appId=app["id"]))
