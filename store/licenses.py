@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-
 from bson import ObjectId
 from pymongo import ASCENDING
 
@@ -77,7 +76,9 @@ async def replace_license(
     """Replace the license with the same ID, provided ``app`` is still the stored version."""
     if expected_version is not None and expected_version != app.version:
         return None
-    updated = tuple(license if item.license_id == license.license_id else item for item in app.licenses)
+    updated = tuple(
+        license if item.license_id == license.license_id else item for item in app.licenses
+    )
     return await _apply(
         db,
         app.id,
@@ -139,5 +140,3 @@ async def list_expansions(
 
 def license_of(app: AppRecord, license_id: str) -> LicenseRecord | None:
     return next((item for item in app.licenses if item.license_id == license_id), None)
-
-

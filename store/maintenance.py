@@ -99,3 +99,7 @@ async def get_windows(db: Database, ids: list[ObjectId]) -> list[MaintenanceWind
     docs = await _windows(db).find({"_id": {"$in": list(set(ids))}}).to_list(None)
     by_id = {doc["_id"]: MaintenanceWindowRecord.model_validate(doc) for doc in docs}
     return [by_id.get(key) for key in ids]
+
+
+def new_id() -> ObjectId:
+    return ObjectId()

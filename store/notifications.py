@@ -74,12 +74,8 @@ def _outbox(db: Database) -> Any:
 async def ensure_indexes(db: Database) -> None:
     outbox = _outbox(db)
     await outbox.create_index([("dedupe_key", ASCENDING)], unique=True, name="dedupe_key_unique")
-    await outbox.create_index(
-        [("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due"
-    )
-    await outbox.create_index(
-        [("recipient_id", ASCENDING), ("_id", ASCENDING)], name="recipient"
-    )
+    await outbox.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)], name="due")
+    await outbox.create_index([("recipient_id", ASCENDING), ("_id", ASCENDING)], name="recipient")
     await outbox.create_index([("app_id", ASCENDING), ("_id", ASCENDING)], name="app")
 
 
@@ -210,5 +206,3 @@ async def get_notifications(
     docs = await _outbox(db).find(query).to_list(None)
     by_id = {doc["_id"]: NotificationRecord.model_validate(doc) for doc in docs}
     return [by_id.get(key) for key in ids]
-
-

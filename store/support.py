@@ -10,6 +10,7 @@ from bson import ObjectId
 from pydantic import BaseModel, ConfigDict
 from pymongo import ASCENDING, ReturnDocument
 
+from store.apps import COLLECTION as APPS
 from store.db import Database, Document
 from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
@@ -156,10 +157,18 @@ async def get_requests(
 
 
 async def _update(
-    db: Database, request_id: ObjectId, precondition: Document, update: Document
+    db: Database,
+    request_id: ObjectId,
+    precondition: Document,
+    update: Document,
+    *,
+    touch: bool = True,
 ) -> SupportRequestRecord | None:
-    """One conditional update; None when the precondition no longer holds (refused)."""
-    update = {**update, "$set": {**update.get("$set", {}), "updated_at": now()}}
+    """One conditional update; None when the precondition no longer holds (refused).
+
+    ``touch=False`` for the approval claim, which is internal and undone on a refusal."""
+    if touch:
+        update = {**update, "$set": {**update.get("$set", {}), "updated_at": now()}}
     doc = await _requests(db).find_one_and_update(
         {"_id": request_id, **precondition}, update, return_document=ReturnDocument.AFTER
     )
@@ -227,7 +236,13 @@ async def claim_for_approval(
                 },
             ],
         },
-        {"$set": {"status": RequestStatus.APPROVING.value, "claimed_at": moment}},
+        {
+            "$set": {
+                "status": RequestStatus.APPROVING.value,
+                "claimed_at": moment,
+            }
+        },
+        touch=False,
     )
 
 
@@ -257,7 +272,13 @@ async def release_approval(
         claimed.id,
         {"status": RequestStatus.APPROVING.value, "claimed_at": claimed.claimed_at},
         {"$set": {"status": back_to.value, "claimed_at": None}},
+        touch=False,
     )
+
+
+async def app_ids_in(db: Database, app_scope: Document) -> list[ObjectId]:
+    """The IDs of the apps matching ``app_scope`` (the viewer's apps)."""
+    return list(await db[APPS].distinct("_id", app_scope))
 
 
 def requests_query(
