@@ -42,6 +42,7 @@ class SmtpSettings:
     username: str | None = None
     password: str | None = None
     sender: str = "Mendix <no-reply@mendix.example>"
+    ca_file: str | None = None  # extra CA to trust (a private relay's certificate)
     timeout: float = 30.0
     max_attempts: int = 8
     backoff: timedelta = timedelta(seconds=30)
@@ -51,7 +52,8 @@ class SmtpSettings:
     @classmethod
     def from_env(cls) -> SmtpSettings | None:
         """``SMTP_HOST`` (unset: no sending), ``SMTP_PORT``, ``SMTP_SECURITY``
-        (starttls|tls|none), ``SMTP_USERNAME``, ``SMTP_PASSWORD``, ``SMTP_FROM``."""
+        (starttls|tls|none), ``SMTP_USERNAME``, ``SMTP_PASSWORD``, ``SMTP_FROM``,
+        ``SMTP_CA_FILE``."""
         host = os.environ.get("SMTP_HOST")
         if not host:
             return None
@@ -66,6 +68,7 @@ class SmtpSettings:
             username=os.environ.get("SMTP_USERNAME") or None,
             password=os.environ.get("SMTP_PASSWORD") or None,
             sender=os.environ.get("SMTP_FROM", cls.sender),
+            ca_file=os.environ.get("SMTP_CA_FILE") or None,
         )
 
     def retry_delay(self, attempts: int) -> timedelta:
@@ -86,7 +89,7 @@ def build_message(settings: SmtpSettings, message: NotificationRecord) -> EmailM
 
 
 def _send_blocking(settings: SmtpSettings, email: EmailMessage) -> None:
-    context = ssl.create_default_context()
+    context = ssl.create_default_context(cafile=settings.ca_file)
     if settings.security == "tls":
         client: smtplib.SMTP = smtplib.SMTP_SSL(
             settings.host, settings.port, timeout=settings.timeout, context=context
