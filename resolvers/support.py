@@ -31,7 +31,7 @@ from store.db import Database, Document
 from store.notifications import NotificationKind
 from store.pagination import Page, Window
 from store.people import PersonRecord
-from store.support import OPEN, Level, RequestKind, RequestStatus, SupportRequestRecord
+from store.support import Level, RequestKind, RequestStatus, SupportRequestRecord
 
 RequestId = Annotated[ObjectId, _checked("SupportRequest")]
 Body = Annotated[str, Field(min_length=1, max_length=20_000)]
@@ -244,7 +244,6 @@ async def approve(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> S
     claimed = await support_store.claim_for_approval(db, request.id, stale_after=STALE_CLAIM)
     if claimed is None:
         raise _not_open(await support_store.get_request(db, request.id))
-    back_to = request.status if request.status in OPEN else RequestStatus.TRIAGED
     person_id = request.technical_contact_id
     try:
         person = await people_store.get_person(db, person_id)
@@ -275,7 +274,7 @@ async def approve(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> S
             ),
         )
     except UserErrors as refusal:
-        await support_store.release_approval(db, claimed, back_to)
+        await support_store.release_approval(db, claimed)
         raise UserErrors(
             [e.__class__(e.message, e.code, ["input", "requestId"]) for e in refusal.errors]
         ) from None

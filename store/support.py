@@ -88,6 +88,7 @@ class SupportRequestRecord(Record):
     resolved_at: UtcDatetime | None = None
     resolution: str | None = None
     claimed_at: UtcDatetime | None = None
+    claimed_from: RequestStatus | None = None
 
 
 def _requests(db: Database) -> Any:
@@ -130,6 +131,7 @@ async def create_request(
         "resolved_at": None,
         "resolution": None,
         "claimed_at": None,
+        "claimed_from": None,
     }
     await _requests(db).insert_one(doc)
     return SupportRequestRecord.model_validate(doc)
@@ -219,29 +221,36 @@ async def close(
 async def claim_for_approval(
     db: Database, request_id: ObjectId, *, stale_after: timedelta, at: datetime | None = None
 ) -> SupportRequestRecord | None:
-    """Open CHANGE request -> APPROVING, so one approver proceeds; a claim left by a crashed
-    approver can be taken over after ``stale_after``."""
+    """Open CHANGE request -> APPROVING, so one approver proceeds; ``claimed_from`` keeps the
+    status to return to if the approval is refused. A claim left by a crashed approver can be
+    taken over after ``stale_after``."""
     moment = at or now()
+    change: Document = {"kind": RequestKind.CHANGE.value, "technical_contact_id": {"$ne": None}}
+    for status in OPEN:
+        claimed = await _update(
+            db,
+            request_id,
+            {**change, "status": status.value},
+            {
+                "$set": {
+                    "status": RequestStatus.APPROVING.value,
+                    "claimed_at": moment,
+                    "claimed_from": status.value,
+                }
+            },
+            touch=False,
+        )
+        if claimed is not None:
+            return claimed
     return await _update(
         db,
         request_id,
         {
-            "kind": RequestKind.CHANGE.value,
-            "technical_contact_id": {"$ne": None},
-            "$or": [
-                _open(),
-                {
-                    "status": RequestStatus.APPROVING.value,
-                    "claimed_at": {"$lt": moment - stale_after},
-                },
-            ],
+            **change,
+            "status": RequestStatus.APPROVING.value,
+            "claimed_at": {"$lt": moment - stale_after},
         },
-        {
-            "$set": {
-                "status": RequestStatus.APPROVING.value,
-                "claimed_at": moment,
-            }
-        },
+        {"$set": {"claimed_at": moment}},
         touch=False,
     )
 
@@ -264,14 +273,15 @@ async def finish_approval(
 
 
 async def release_approval(
-    db: Database, claimed: SupportRequestRecord, back_to: RequestStatus
+    db: Database, claimed: SupportRequestRecord
 ) -> SupportRequestRecord | None:
-    """Undo a claim whose approval was refused: the request is open again."""
+    """Undo a claim whose approval was refused: the request is open again, as it was."""
+    back_to = claimed.claimed_from or RequestStatus.NEW
     return await _update(
         db,
         claimed.id,
         {"status": RequestStatus.APPROVING.value, "claimed_at": claimed.claimed_at},
-        {"$set": {"status": back_to.value, "claimed_at": None}},
+        {"$set": {"status": back_to.value, "claimed_at": None, "claimed_from": None}},
         touch=False,
     )
 

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from resolvers.ids import decode
 from store.people import PersonRecord
 from tests.helpers import create_app, dump, gql, make_person, pid, run
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from resolvers.ids import decode
 from store.people import PersonRecord
+from store.records import now
 from store.support import Level, Priority, priority
 from tests.helpers import create_app, dump, gql, ids, make_person, pid, run
 
@@ -233,7 +235,7 @@ async def test_contact_requests_only_as_change_on_premises(world: World) -> None
         **contact_change(world, world.contact),
     )
     request, errors = await call(world, world.member, SUBMIT, **question(world.onprem))
-    assert request is not None
+    assert errors == [] and request is not None
     await refused(world, world.support, APPROVE, "NOT_A_CONTACT_REQUEST", requestId=request["id"])
 
 
@@ -370,3 +372,28 @@ async def test_approval_racing_with_other_contact_changes_keeps_the_rules(world:
             .to_list(None)
         ]
         assert any(world.candidate.id in e["after"]["technical_contact_ids"] for e in added)
+
+
+async def test_a_claim_left_by_a_crashed_approver_is_taken_over(world: World) -> None:
+    request, _ = await call(world, world.contact, SUBMIT, **contact_change(world))
+    assert request is not None
+    key = decode(request["id"], "SupportRequest")
+    fresh_claim = {"status": "APPROVING", "claimed_at": now(), "claimed_from": "NEW"}
+    await world.db["support_requests"].update_one({"_id": key}, {"$set": fresh_claim})
+    await refused(world, world.support, APPROVE, "REQUEST_NOT_OPEN", requestId=request["id"])
+    stale = {"claimed_at": now() - timedelta(minutes=10)}
+    await world.db["support_requests"].update_one({"_id": key}, {"$set": stale})
+    approved, errors = await call(world, world.support, APPROVE, requestId=request["id"])
+    assert errors == [] and approved is not None and approved["status"] == "APPROVED"
+
+
+async def test_a_refused_approval_reopens_the_request_as_it_was(world: World) -> None:
+    request, _ = await call(world, world.contact, SUBMIT, **contact_change(world))
+    assert request is not None
+    await call(world, world.support, TRIAGE, requestId=request["id"], impact="LOW", urgency="LOW")
+    await run(world.db, world.support, "moveAppToMendixCloud", appId=world.onprem["id"])
+    await refused(world, world.support, APPROVE, "WRONG_HOSTING_TYPE", requestId=request["id"])
+    saved = await world.db["support_requests"].find_one(
+        {"_id": decode(request["id"], "SupportRequest")}
+    )
+    assert saved["status"] == "TRIAGED"
