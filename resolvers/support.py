@@ -18,7 +18,7 @@ from pydantic import Field
 from resolvers.auth import app_scope, require_support, visible_app
 from resolvers.changes import commit, error, first, hosting_is, mendix_id_ok
 from resolvers.errors import ErrorCode, UserErrors, fail
-from resolvers.ids import AppId, PersonId, _checked, encode
+from resolvers.ids import AppId, PersonId, SupportRequestId, encode
 from resolvers.inputs import Input, Name, parse
 from resolvers.notifications import send_to
 from store import apps as app_store
@@ -33,7 +33,7 @@ from store.pagination import Page, Window
 from store.people import PersonRecord
 from store.support import Level, RequestKind, RequestStatus, SupportRequestRecord
 
-RequestId = Annotated[ObjectId, _checked("SupportRequest")]
+RequestId = SupportRequestId
 Body = Annotated[str, Field(min_length=1, max_length=20_000)]
 Resolution = Annotated[str, Field(max_length=5000)]
 STALE_CLAIM = timedelta(minutes=2)

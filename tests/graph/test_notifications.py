@@ -292,3 +292,22 @@ async def test_notifications_are_scoped_to_the_viewer(world: World) -> None:
     assert (await gql(world.db, world.ann, NODE, {"id": bobs[0]["id"]}))["node"] is None
     seen = await gql(world.db, world.support, NODE, {"id": bobs[0]["id"]})
     assert seen["node"]["recipient"]["email"] == "bob@acme.example"
+
+
+@pytest.mark.wire_only(reason="two clients over the wire stand for two API processes")
+async def test_two_processes_racing_queue_each_notice_once(
+    world: World, request: pytest.FixtureRequest
+) -> None:
+    from pymongo import AsyncMongoClient
+
+    await add_license(world, world.onprem, timedelta(days=20), "L1")
+    other = AsyncMongoClient(request.getfixturevalue("wire_uri"), tz_aware=True)
+    try:
+        second = other.get_database(world.db.name)
+        reports = await asyncio.gather(
+            *(run_notices(db, NOW) for db in (world.db, second, world.db, second))
+        )
+    finally:
+        await other.close()
+    assert sum(report.renewal_notices for report in reports) == 2
+    assert len(await outbox(world.db)) == 2
