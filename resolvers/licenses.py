@@ -8,6 +8,7 @@ commercial agreement with Mendix.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -123,7 +124,7 @@ async def _rewrite(
     app: AppRecord,
     license_id: str,
     expected_version: int | None,
-    revise: Any,
+    revise: Callable[[LicenseRecord], LicenseRecord],
 ) -> AppRecord:
     """Replace one license under a version precondition; retry on unrelated concurrent
     changes (not when the client pinned ``expectedVersion``)."""

@@ -98,7 +98,7 @@ async def post_window(
             "starts_at": starts_at,
             "ends_at": ends_at,
             "region": stored.region,
-            "app_ids": app_ids,
+            "app_ids": [encode("App", key) for key in app_ids] if app_ids is not None else None,
         },
     )
     await notify_maintenance(db, stored)
