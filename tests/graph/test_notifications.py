@@ -311,3 +311,14 @@ async def test_two_processes_racing_queue_each_notice_once(
         await other.close()
     assert sum(report.renewal_notices for report in reports) == 2
     assert len(await outbox(world.db)) == 2
+
+
+async def test_a_bad_notifications_filter_is_a_typed_query_error(world: World) -> None:
+    from tests.helpers import gql_errors
+
+    errors = await gql_errors(
+        world.db,
+        world.support,
+        """{ notifications(filter: {recipientId: "nope"}) { totalCount } }""",
+    )
+    assert errors[0].extensions["code"] == "INVALID_ID"
