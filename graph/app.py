@@ -21,10 +21,15 @@ log = logging.getLogger(__name__)
 
 OpenStore = Callable[[], Awaitable[Store]]
 OnReady = Callable[[Store], Awaitable[None]]
+# Starts a background task on the open store; returns the coroutine function that stops it.
+Background = Callable[[Store], Awaitable[Callable[[], Awaitable[None]]]]
 
 
-def create_app(open_store: OpenStore, on_ready: OnReady | None = None) -> Starlette:
-    """Build the app; ``open_store`` connects at startup, ``on_ready`` runs once connected."""
+def create_app(
+    open_store: OpenStore, on_ready: OnReady | None = None, background: Background | None = None
+) -> Starlette:
+    """Build the app; ``open_store`` connects at startup, ``on_ready`` runs once connected,
+    ``background`` (e.g. the notice task) runs while serving and is stopped before closing."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -32,10 +37,13 @@ def create_app(open_store: OpenStore, on_ready: OnReady | None = None) -> Starle
         app.state.store = store
         if on_ready is not None:
             await on_ready(store)
+        stop = await background(store) if background is not None else None
         gc.freeze()  # startup objects live for the whole process: keep them out of GC passes
         try:
             yield
         finally:
+            if stop is not None:
+                await stop()
             await store.close()
 
     def db_of(request: Any) -> Any:

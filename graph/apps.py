@@ -12,12 +12,17 @@ from strawberry import relay
 from graph.audit import AuditEvent
 from graph.connections import Connection, connection, page_window
 from graph.context import Context
+from graph.licenses import License, LicenseExpansionRequest, licenses_of
 from graph.nodes import in_order
+from graph.notifications import Notification, notifications_field
 from graph.payloads import Payload, mutate
 from graph.people import Person
+from graph.support import requests_field
 from resolvers import apps as app_cases
 from resolvers import audit as audit_cases
 from resolvers import contacts as contact_cases
+from resolvers import licenses as license_cases
+from resolvers import notifications as notification_cases
 from store import apps as app_store
 from store.apps import AppRecord
 
@@ -41,6 +46,30 @@ class App(relay.Node):
     ordered_at: datetime = strawberry.field(description="When the order was signed.")
     delivered_at: datetime | None
     version: int = strawberry.field(description="Grows by one with every change (expectedVersion).")
+    region: str | None = strawberry.field(description="Mendix Cloud region, for maintenance.")
+
+    @strawberry.field(description="The app's licenses and who renews them.")
+    def licenses(self, root: strawberry.Parent[AppRecord]) -> list[License]:
+        return licenses_of(root)
+
+    @strawberry.field(description="Requests for more users sent to the Account Executive.")
+    async def license_expansion_requests(
+        self,
+        root: strawberry.Parent[AppRecord],
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[LicenseExpansionRequest]:
+        window = page_window(first, after, last, before)
+        return connection(await license_cases.app_expansions(info.context.db, root.id, window))
+
+    notifications: Connection[Notification] = notifications_field(
+        "Emails about this app: Support sees all, others those sent to them.",
+        notification_cases.app_notifications,
+    )
+    support_requests = requests_field("Support requests about this app.")
 
     @strawberry.field(description="Exactly one for Mendix Cloud; one or more for On-Premises.")
     async def technical_contacts(
@@ -102,6 +131,7 @@ class CreateAppInput:
     hosting: Hosting  # type: ignore[valid-type]
     technical_contact_id: strawberry.ID
     account_executive_id: strawberry.ID | None = None
+    region: str | None = strawberry.field(default=None, description="Mendix Cloud region.")
 
 
 @strawberry.input(description="An app and a person; expectedVersion refuses a stale change.")

@@ -21,10 +21,12 @@ from store.people import PersonRecord
 
 if TYPE_CHECKING:
     from graph.apps import App
+    from graph.notifications import Notification
 
 Info = strawberry.Info[Context, None]
 PersonStatus = strawberry.enum(people_store.PersonStatus)
 AppRef = Annotated["App", strawberry.lazy("graph.apps")]
+NotificationRef = Annotated["Notification", strawberry.lazy("graph.notifications")]
 
 
 @strawberry.type(description="A person who can own, work on or sell Mendix apps.")
@@ -59,6 +61,23 @@ class Person(relay.Node):
         page = await app_cases.list_apps(
             ctx.db, ctx.viewer, filters, page_window(first, after, last, before)
         )
+        return connection(page)
+
+    @strawberry.field(description="Emails sent to this person (visible to them and Support).")
+    async def notifications(
+        self,
+        root: strawberry.Parent[PersonRecord],
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[NotificationRef]:
+        from resolvers import notifications as notification_cases
+
+        ctx = info.context
+        window = page_window(first, after, last, before)
+        page = await notification_cases.person_notifications(ctx.db, ctx.viewer, root.id, window)
         return connection(page)
 
     @classmethod

@@ -6,7 +6,7 @@ import strawberry
 from strawberry import relay
 from strawberry.tools import merge_types
 
-from graph import apps, people
+from graph import apps, licenses, notifications, people, support
 from graph.audit import AuditEvent
 from graph.limits import limit_extensions
 from graph.masking import ShapeErrors
@@ -18,15 +18,26 @@ class NodeQuery:
     nodes: list[relay.Node | None] = relay.node(description="Many objects by global ID.")
 
 
-Query = merge_types("Query", (NodeQuery, people.Query, apps.Query))
-Mutation = merge_types("Mutation", (people.Mutation, apps.Mutation))
+Query = merge_types(
+    "Query", (NodeQuery, people.Query, apps.Query, notifications.Query, support.Query)
+)
+Mutation = merge_types(
+    "Mutation",
+    (
+        people.Mutation,
+        apps.Mutation,
+        licenses.Mutation,
+        notifications.Mutation,
+        support.Mutation,
+    ),
+)
 
 
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[AuditEvent],
+        types=[AuditEvent, notifications.Notification, support.SupportRequest],
         extensions=[*limit_extensions(), ShapeErrors],  # type: ignore[list-item]
     )
 

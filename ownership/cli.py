@@ -66,7 +66,15 @@ def serve(settings: Settings) -> None:
         if settings.demo:
             await _demo_banner(store, settings)
 
-    app = create_app(lambda: open_store(settings), on_ready)
+    from ownership.mailer import SmtpSettings
+    from ownership.tasks import periodic
+
+    smtp = SmtpSettings.from_env()
+    if smtp is None:
+        log.warning("SMTP_HOST is not set: email stays in the outbox (see `notifications`)")
+    app = create_app(
+        lambda: open_store(settings), on_ready, periodic(smtp, settings.notice_interval)
+    )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
 
 
@@ -108,6 +116,11 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("--email", required=True)
     create.add_argument("--name", help="create the person with this name if missing")
     create.add_argument("--support", action="store_true", help="make the person Mendix Support")
+    notices_cmd = commands.add_parser("notices", help="license renewal and maintenance notices")
+    notices_sub = notices_cmd.add_subparsers(dest="notices_command", required=True)
+    notices_sub.add_parser(
+        "run", help="queue due notices once and deliver the outbox (SMTP_HOST, if set)"
+    )
     schema_cmd = commands.add_parser("schema", help="print or write the GraphQL SDL")
     schema_cmd.add_argument("--output", type=Path, help="file to write (default: stdout)")
     args = parser.parse_args(argv)
@@ -126,6 +139,25 @@ def main(argv: list[str] | None = None) -> int:
         print("Loaded demo data")
     elif args.command == "token":
         print(asyncio.run(create_token(settings, args.email, args.name, args.support)))
+    elif args.command == "notices":
+        from ownership.mailer import SmtpSettings
+        from ownership.tasks import run_once
+
+        async def notices(store: Store) -> None:
+            report = await run_once(store.db, SmtpSettings.from_env())
+            print(
+                f"Queued {report.notices.renewal_notices} renewal and "
+                f"{report.notices.maintenance_notices} maintenance notices"
+            )
+            if report.delivery is None:
+                print("SMTP_HOST is not set: mail stays in the outbox")
+            else:
+                delivery = report.delivery
+                print(
+                    f"Sent {delivery.sent}, retrying {delivery.retried}, failed {delivery.failed}"
+                )
+
+        asyncio.run(_with_store(settings, notices))
     elif args.command == "schema":
         from graph.schema import schema
 

@@ -15,6 +15,7 @@ class Settings:
     host: str
     port: int
     demo: bool = False
+    notice_interval: float = 300.0
 
     @classmethod
     def from_env(cls, *, demo: bool = False) -> Settings:
@@ -26,4 +27,5 @@ class Settings:
             host=os.environ.get("HOST", "127.0.0.1"),
             port=int(os.environ.get("PORT", "8000")),
             demo=demo,
+            notice_interval=float(os.environ.get("NOTICE_INTERVAL_SECONDS", "300")),
         )

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
 from typing import Any
 
 from resolvers import apps as app_cases
 from resolvers import contacts as contact_cases
+from resolvers import licenses as license_cases
 from resolvers import people as people_cases
 from resolvers.ids import encode
 from store import people as people_store
 from store.db import Database
 from store.people import PersonRecord, Role
+from store.records import now
 
 SUPPORT_EMAIL = "support@mendix.example"
 CONTACT_EMAIL = "tess.turner@acme.example"
@@ -81,6 +84,23 @@ def _gid(person: PersonRecord) -> str:
     return encode("Person", person.id)
 
 
+_REGIONS = ("eu-central-1", "us-east-1")
+
+
+def _demo_license(app_id: str, index: int) -> dict[str, Any]:
+    """Expiries spread over the coming months, so some On-Premises ones are due notices."""
+    today = now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "app_id": app_id,
+        "license_id": f"LIC-{1000 + index}",
+        "plan": ("Standard", "Premium")[index % 2],
+        "named_users": 25 * (1 + index % 4),
+        "concurrent_users": 5 * (1 + index % 4),
+        "starts_at": today - timedelta(days=300),
+        "expires_at": today + timedelta(days=5 + 11 * index),
+    }
+
+
 async def is_empty(db: Database) -> bool:
     return await db[people_store.COLLECTION].count_documents({}) == 0
 
@@ -127,6 +147,7 @@ async def load_demo(db: Database, apps: int = 36, seed: int = 7) -> dict[str, An
             hosting=hosting,
             technical_contact_id=_gid(contact),
             account_executive_id=_gid(executives[index % 2]),
+            region=None if hosting == "ON_PREMISES" else _REGIONS[index % 2],
         )
         app_id = encode("App", app.id)
         for member in rng.sample([p for p in people if p.id != contact.id], k=rng.randint(1, 4)):
@@ -136,4 +157,5 @@ async def load_demo(db: Database, apps: int = 36, seed: int = 7) -> dict[str, An
             await call(contact_cases.add_technical_contact, app_id=app_id, person_id=_gid(second))
         if contact.mendix_id is not None and index % 4 != 2:
             await call(contact_cases.deliver_app, app_id=app_id)
+        await call(license_cases.add_license, **_demo_license(app_id, index))
     return {"support": support, "contact": tess}

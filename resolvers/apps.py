@@ -17,7 +17,7 @@ from resolvers.auth import (
 from resolvers.changes import commit, error
 from resolvers.errors import ErrorCode, UserError, fail
 from resolvers.ids import AppId, PersonId, decode
-from resolvers.inputs import Input, Name, Search, Subdomain, Version, parse
+from resolvers.inputs import Input, Name, Region, Search, Subdomain, Version, parse
 from store import apps as app_store
 from store import audit as audit_store
 from store.apps import AppRecord, AppStatus, Hosting
@@ -33,6 +33,7 @@ class CreateAppInput(Input):
     hosting: Hosting
     technical_contact_id: PersonId
     account_executive_id: PersonId | None = None
+    region: Region | None = None
 
 
 class AppPersonInput(Input):
@@ -68,6 +69,7 @@ async def create_app(db: Database, viewer: PersonRecord, data: dict[str, Any]) -
             hosting=args.hosting,
             technical_contact_id=args.technical_contact_id,
             account_executive_id=args.account_executive_id,
+            region=args.region,
         )
     except app_store.DuplicateSubdomain:
         fail(ErrorCode.DUPLICATE_SUBDOMAIN, "This subdomain is taken", ["input", "subdomain"])
@@ -84,6 +86,7 @@ async def create_app(db: Database, viewer: PersonRecord, data: dict[str, Any]) -
             "status": app.status.value,
             "technical_contact_ids": list(app.technical_contact_ids),
             "account_executive_id": app.account_executive_id,
+            "region": app.region,
         },
     )
     return app

@@ -23,6 +23,9 @@ _AUDITED = {
     AuditAction.TECHNICAL_CONTACT_REMOVED: ("technical_contact_ids",),
     AuditAction.APP_DELIVERED: ("status", "delivered_at"),
     AuditAction.HOSTING_CHANGED: ("hosting",),
+    AuditAction.LICENSE_ADDED: ("licenses",),
+    AuditAction.LICENSE_RENEWED: ("licenses",),
+    AuditAction.LICENSE_CHANGED: ("licenses",),
 }
 
 

@@ -53,3 +53,4 @@ Subdomain = Annotated[
 ]
 Search = Annotated[str, Field(max_length=100)]
 Version = Annotated[int, Field(ge=1)]
+Region = Annotated[str, Field(min_length=1, max_length=50, pattern=r"^[a-z0-9][a-z0-9-]*$")]

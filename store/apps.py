@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any
 
 from bson import ObjectId
+from pydantic import BaseModel, ConfigDict
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -33,6 +34,19 @@ class AppStatus(StrEnum):
     DELIVERED = "DELIVERED"
 
 
+class LicenseRecord(BaseModel):
+    """One license, embedded in its app (``licenses``)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    license_id: str
+    plan: str
+    named_users: int
+    concurrent_users: int
+    starts_at: UtcDatetime
+    expires_at: UtcDatetime
+
+
 class AppRecord(Record):
     name: str
     subdomain: str
@@ -44,6 +58,8 @@ class AppRecord(Record):
     ordered_at: UtcDatetime
     delivered_at: UtcDatetime | None = None
     version: int
+    region: str | None = None
+    licenses: tuple[LicenseRecord, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,7 @@ async def create_app(
     hosting: Hosting,
     technical_contact_id: ObjectId,
     account_executive_id: ObjectId | None = None,
+    region: str | None = None,
 ) -> AppRecord:
     """Insert an ordered app with its technical contact, who joins the team (A2)."""
     doc: Document = {
@@ -93,6 +110,8 @@ async def create_app(
         "ordered_at": now(),
         "delivered_at": None,
         "version": 1,
+        "region": region,
+        "licenses": [],
     }
     try:
         await _apps(db).insert_one(doc)

@@ -78,3 +78,19 @@ def test_module_entry_point_prints_help() -> None:
         check=True,
     )
     assert "serve" in result.stdout and "token" in result.stdout
+
+
+def test_notices_run_once_and_exactly_once_across_restarts(
+    data_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ownership notices run` in fresh processes' worth of state: the second run (a restart,
+    reading the same embedded file) queues nothing new; without SMTP mail stays queued."""
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    assert main(["demo"]) == 0
+    assert main(["notices", "run"]) == 0
+    first = capsys.readouterr().out
+    assert "Queued " in first and "mail stays in the outbox" in first
+    queued = int(first.split("Queued ", 1)[1].split(" ", 1)[0])
+    assert queued > 0  # the demo has On-Premises licenses inside their last 60 days
+    assert main(["notices", "run"]) == 0
+    assert "Queued 0 renewal and 0 maintenance notices" in capsys.readouterr().out

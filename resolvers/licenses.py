@@ -1,0 +1,287 @@
+"""Licenses (O1, O2, C4): Support adds, renews and changes them; the app's technical contact
+(or Support) asks the Account Executive for an expansion, which is recorded and emailed.
+
+Who renews follows from hosting: Mendix for Mendix Cloud apps, the customer for On-Premises
+(``renewedBy``); recording the new expiry is Support's either way, since a renewal is a
+commercial agreement with Mendix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from resolvers.auth import require_contact_or_support, require_support, visible_app
+from resolvers.changes import commit, error
+from resolvers.errors import ErrorCode, UserError, UserErrors, fail
+from resolvers.ids import AppId
+from resolvers.inputs import Input, Version, parse
+from resolvers.notifications import send_to
+from store import audit as audit_store
+from store import licenses as license_store
+from store import people as people_store
+from store.apps import AppRecord, LicenseRecord
+from store.audit import AuditAction
+from store.db import Database
+from store.licenses import ExpansionRequestRecord, license_of
+from store.notifications import NotificationKind
+from store.pagination import Page, Window
+from store.people import PersonRecord
+
+LicenseId = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+]
+Plan = Annotated[str, Field(min_length=1, max_length=100)]
+Users = Annotated[int, Field(ge=0, le=10_000_000)]
+Message = Annotated[str, Field(max_length=5000)]
+CONCURRENT_RETRIES = 5
+
+
+class AddLicenseInput(Input):
+    app_id: AppId
+    license_id: LicenseId
+    plan: Plan
+    named_users: Users
+    concurrent_users: Users
+    starts_at: datetime
+    expires_at: datetime
+    expected_version: Version | None = None
+
+
+class RenewLicenseInput(Input):
+    app_id: AppId
+    license_id: LicenseId
+    expires_at: datetime
+    expected_version: Version | None = None
+
+
+class ChangeLicenseInput(Input):
+    app_id: AppId
+    license_id: LicenseId
+    plan: Plan | None = None
+    named_users: Users | None = None
+    concurrent_users: Users | None = None
+    starts_at: datetime | None = None
+    expected_version: Version | None = None
+
+
+class ExpansionInput(Input):
+    app_id: AppId
+    license_id: LicenseId
+    named_users: Users
+    concurrent_users: Users
+    message: Message | None = None
+
+
+def _utc(moment: datetime) -> datetime:
+    """Naive input times are UTC; stored at MongoDB's millisecond precision."""
+    value = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return value.replace(microsecond=value.microsecond // 1000 * 1000)
+
+
+def _bad_dates() -> UserError:
+    return UserError(
+        "expiresAt must be later than startsAt", ErrorCode.INVALID_DATES, ["input", "expiresAt"]
+    )
+
+
+async def add_license(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> AppRecord:
+    args = parse(AddLicenseInput, data)
+    app = await visible_app(db, viewer, args.app_id)
+    require_support(viewer)
+    if _utc(args.expires_at) <= _utc(args.starts_at):
+        raise UserErrors([_bad_dates()])
+    license = LicenseRecord(
+        license_id=args.license_id,
+        plan=args.plan,
+        named_users=args.named_users,
+        concurrent_users=args.concurrent_users,
+        starts_at=_utc(args.starts_at),
+        expires_at=_utc(args.expires_at),
+    )
+    return await commit(
+        db,
+        viewer,
+        AuditAction.LICENSE_ADDED,
+        license_store.add_license(db, app.id, license, args.expected_version),
+        app,
+        args.expected_version,
+        lambda fresh: (
+            error(ErrorCode.DUPLICATE_LICENSE, "The app has this license already", "licenseId")
+            if license_of(fresh, args.license_id)
+            else None
+        ),
+    )
+
+
+async def _rewrite(
+    db: Database,
+    viewer: PersonRecord,
+    action: AuditAction,
+    app: AppRecord,
+    license_id: str,
+    expected_version: int | None,
+    revise: Callable[[LicenseRecord], LicenseRecord],
+) -> AppRecord:
+    """Replace one license under a version precondition; retry on unrelated concurrent
+    changes (not when the client pinned ``expectedVersion``)."""
+    for _ in range(CONCURRENT_RETRIES):
+        current = license_of(app, license_id)
+        if current is None:
+            fail(ErrorCode.LICENSE_NOT_FOUND, "The app has no such license", ["input", "licenseId"])
+        updated = revise(current)
+        try:
+            return await commit(
+                db,
+                viewer,
+                action,
+                license_store.replace_license(db, app, updated, expected_version),
+                app,
+                expected_version,
+                lambda fresh: None,
+            )
+        except UserErrors as refusal:
+            codes = {e.code for e in refusal.errors}
+            if expected_version is not None or codes != {ErrorCode.CONCURRENT_CHANGE}:
+                raise
+        app = await visible_app(db, viewer, app.id)
+    fail(ErrorCode.CONCURRENT_CHANGE, "The app kept changing; read it again and retry")
+
+
+async def renew_license(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> AppRecord:
+    """A new, later expiry (Support). Renewal notices start over for the new expiry."""
+    args = parse(RenewLicenseInput, data)
+    app = await visible_app(db, viewer, args.app_id)
+    require_support(viewer)
+    expires_at = _utc(args.expires_at)
+
+    def revise(current: LicenseRecord) -> LicenseRecord:
+        if expires_at <= current.expires_at:
+            fail(
+                ErrorCode.EXPIRY_NOT_LATER,
+                f"A renewal must expire after {current.expires_at.isoformat()}",
+                ["input", "expiresAt"],
+            )
+        return current.model_copy(update={"expires_at": expires_at})
+
+    return await _rewrite(
+        db,
+        viewer,
+        AuditAction.LICENSE_RENEWED,
+        app,
+        args.license_id,
+        args.expected_version,
+        revise,
+    )
+
+
+async def change_license(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> AppRecord:
+    """Change plan, user counts or start date (Support)."""
+    args = parse(ChangeLicenseInput, data)
+    app = await visible_app(db, viewer, args.app_id)
+    require_support(viewer)
+    changes = args.model_dump(
+        include={"plan", "named_users", "concurrent_users", "starts_at"}, exclude_none=True
+    )
+    if not changes:
+        fail(ErrorCode.INVALID_INPUT, "Nothing to change", ["input"])
+    if "starts_at" in changes:
+        changes["starts_at"] = _utc(changes["starts_at"])
+
+    def revise(current: LicenseRecord) -> LicenseRecord:
+        updated = current.model_copy(update=changes)
+        if updated.expires_at <= updated.starts_at:
+            raise UserErrors([_bad_dates()])
+        return updated
+
+    return await _rewrite(
+        db,
+        viewer,
+        AuditAction.LICENSE_CHANGED,
+        app,
+        args.license_id,
+        args.expected_version,
+        revise,
+    )
+
+
+async def request_expansion(
+    db: Database, viewer: PersonRecord, data: dict[str, Any]
+) -> ExpansionRequestRecord:
+    """O2/C4: more users goes to the app's Account Executive: recorded, then emailed."""
+    args = parse(ExpansionInput, data)
+    app = await visible_app(db, viewer, args.app_id)
+    require_contact_or_support(viewer, app)
+    current = license_of(app, args.license_id)
+    if current is None:
+        fail(ErrorCode.LICENSE_NOT_FOUND, "The app has no such license", ["input", "licenseId"])
+    fewer = (
+        args.named_users < current.named_users or args.concurrent_users < current.concurrent_users
+    )
+    same = (args.named_users, args.concurrent_users) == (
+        current.named_users,
+        current.concurrent_users,
+    )
+    if fewer or same:
+        fail(
+            ErrorCode.NOT_AN_EXPANSION,
+            "An expansion asks for more users than the license has, and never fewer",
+            ["input", "namedUsers"],
+        )
+    executive = (
+        await people_store.get_person(db, app.account_executive_id)
+        if app.account_executive_id
+        else None
+    )
+    if executive is None:
+        fail(
+            ErrorCode.NO_ACCOUNT_EXECUTIVE,
+            "The app has no Account Executive; ask Mendix Support to set one",
+            ["input", "appId"],
+        )
+    request = await license_store.record_expansion(
+        db,
+        app_id=app.id,
+        license_id=current.license_id,
+        requester_id=viewer.id,
+        account_executive_id=executive.id,
+        named_users=args.named_users,
+        concurrent_users=args.concurrent_users,
+        message=args.message,
+    )
+    await send_to(
+        db,
+        executive,
+        kind=NotificationKind.LICENSE_EXPANSION_REQUEST,
+        dedupe_key=f"expansion:{request.id}",
+        app_id=app.id,
+        subject=f"License expansion request for {app.name}",
+        body=(
+            f"Dear {executive.name},\n\n{viewer.name} <{viewer.email}> asks to expand license "
+            f"{current.license_id} ({current.plan}) of {app.name} ({app.subdomain}) from "
+            f"{current.named_users} named / {current.concurrent_users} concurrent users to "
+            f"{args.named_users} named / {args.concurrent_users} concurrent users."
+            + (f"\n\nMessage:\n{args.message}" if args.message else "")
+        ),
+    )
+    await audit_store.record(
+        db,
+        AuditAction.LICENSE_EXPANSION_REQUESTED,
+        actor_id=viewer.id,
+        app_id=app.id,
+        version=app.version,
+        after={
+            "license_id": current.license_id,
+            "named_users": args.named_users,
+            "concurrent_users": args.concurrent_users,
+            "account_executive_id": executive.id,
+        },
+    )
+    return request
+
+
+async def app_expansions(db: Database, app_id: Any, window: Window) -> Page[ExpansionRequestRecord]:
+    return await license_store.list_expansions(db, app_id, window)

@@ -1,0 +1,313 @@
+"""Support requests (S1): own collection; status changes are conditional on the status."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from bson import ObjectId
+from pydantic import BaseModel, ConfigDict
+from pymongo import ASCENDING, ReturnDocument
+
+from store.apps import COLLECTION as APPS
+from store.db import Database, Document
+from store.pagination import Page, Window, paginate
+from store.records import Record, UtcDatetime, now
+
+COLLECTION = "support_requests"
+
+
+class RequestKind(StrEnum):
+    QUESTION = "QUESTION"
+    CHANGE = "CHANGE"
+    INCIDENT = "INCIDENT"
+
+
+class Level(StrEnum):
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+
+
+class Priority(StrEnum):
+    CRITICAL = "CRITICAL"
+    HIGH = "HIGH"
+    MEDIUM = "MEDIUM"
+    LOW = "LOW"
+
+
+class RequestStatus(StrEnum):
+    NEW = "NEW"
+    TRIAGED = "TRIAGED"
+    APPROVING = "APPROVING"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+    RESOLVED = "RESOLVED"
+
+
+OPEN = (RequestStatus.NEW, RequestStatus.TRIAGED)
+_RANK = {Level.HIGH: 0, Level.MEDIUM: 1, Level.LOW: 2}
+_PRIORITY = (Priority.CRITICAL, Priority.HIGH, Priority.MEDIUM, Priority.LOW, Priority.LOW)
+
+
+def priority(impact: Level, urgency: Level) -> Priority:
+    """The impact x urgency matrix: HIGH/HIGH is CRITICAL, one step down per level, LOW floor.
+
+    impact \\ urgency   HIGH      MEDIUM    LOW
+    HIGH               CRITICAL  HIGH      MEDIUM
+    MEDIUM             HIGH      MEDIUM    LOW
+    LOW                MEDIUM    LOW       LOW
+    """
+    return _PRIORITY[_RANK[impact] + _RANK[urgency]]
+
+
+class CommentRecord(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", arbitrary_types_allowed=True)
+
+    id: ObjectId
+    author_id: ObjectId
+    body: str
+    created_at: UtcDatetime
+
+
+class SupportRequestRecord(Record):
+    kind: RequestKind
+    app_id: ObjectId
+    requester_id: ObjectId
+    subject: str
+    body: str
+    impact: Level
+    urgency: Level
+    priority: Priority
+    status: RequestStatus
+    technical_contact_id: ObjectId | None = None
+    comments: tuple[CommentRecord, ...] = ()
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
+    resolved_at: UtcDatetime | None = None
+    resolution: str | None = None
+    claimed_at: UtcDatetime | None = None
+    claimed_from: RequestStatus | None = None
+
+
+def _requests(db: Database) -> Any:
+    return db[COLLECTION]
+
+
+async def ensure_indexes(db: Database) -> None:
+    await _requests(db).create_index([("app_id", ASCENDING), ("_id", ASCENDING)], name="app")
+    await _requests(db).create_index([("status", ASCENDING), ("_id", ASCENDING)], name="status")
+
+
+async def create_request(
+    db: Database,
+    *,
+    kind: RequestKind,
+    app_id: ObjectId,
+    requester_id: ObjectId,
+    subject: str,
+    body: str,
+    impact: Level,
+    urgency: Level,
+    technical_contact_id: ObjectId | None = None,
+) -> SupportRequestRecord:
+    moment = now()
+    doc: Document = {
+        "_id": ObjectId(),
+        "kind": kind.value,
+        "app_id": app_id,
+        "requester_id": requester_id,
+        "subject": subject,
+        "body": body,
+        "impact": impact.value,
+        "urgency": urgency.value,
+        "priority": priority(impact, urgency).value,
+        "status": RequestStatus.NEW.value,
+        "technical_contact_id": technical_contact_id,
+        "comments": [],
+        "created_at": moment,
+        "updated_at": moment,
+        "resolved_at": None,
+        "resolution": None,
+        "claimed_at": None,
+        "claimed_from": None,
+    }
+    await _requests(db).insert_one(doc)
+    return SupportRequestRecord.model_validate(doc)
+
+
+async def get_request(
+    db: Database, request_id: ObjectId, scope: Document | None = None
+) -> SupportRequestRecord | None:
+    query: Document = {"_id": request_id}
+    if scope:
+        query = {"$and": [query, scope]}
+    doc = await _requests(db).find_one(query)
+    return SupportRequestRecord.model_validate(doc) if doc else None
+
+
+async def get_requests(
+    db: Database, ids: list[ObjectId], scope: Document | None = None
+) -> list[SupportRequestRecord | None]:
+    query: Document = {"_id": {"$in": list(set(ids))}}
+    if scope:
+        query = {"$and": [query, scope]}
+    docs = await _requests(db).find(query).to_list(None)
+    by_id = {doc["_id"]: SupportRequestRecord.model_validate(doc) for doc in docs}
+    return [by_id.get(key) for key in ids]
+
+
+async def _update(
+    db: Database,
+    request_id: ObjectId,
+    precondition: Document,
+    update: Document,
+    *,
+    touch: bool = True,
+) -> SupportRequestRecord | None:
+    """One conditional update; None when the precondition no longer holds (refused).
+
+    ``touch=False`` for the approval claim, which is internal and undone on a refusal."""
+    if touch:
+        update = {**update, "$set": {**update.get("$set", {}), "updated_at": now()}}
+    doc = await _requests(db).find_one_and_update(
+        {"_id": request_id, **precondition}, update, return_document=ReturnDocument.AFTER
+    )
+    return SupportRequestRecord.model_validate(doc) if doc else None
+
+
+def _open() -> Document:
+    return {"status": {"$in": [status.value for status in OPEN]}}
+
+
+async def add_comment(
+    db: Database, request_id: ObjectId, author_id: ObjectId, body: str
+) -> SupportRequestRecord | None:
+    comment = {"id": ObjectId(), "author_id": author_id, "body": body, "created_at": now()}
+    return await _update(db, request_id, _open(), {"$push": {"comments": comment}})
+
+
+async def triage(
+    db: Database, request_id: ObjectId, impact: Level, urgency: Level
+) -> SupportRequestRecord | None:
+    return await _update(
+        db,
+        request_id,
+        _open(),
+        {
+            "$set": {
+                "status": RequestStatus.TRIAGED.value,
+                "impact": impact.value,
+                "urgency": urgency.value,
+                "priority": priority(impact, urgency).value,
+            }
+        },
+    )
+
+
+async def close(
+    db: Database, request_id: ObjectId, status: RequestStatus, resolution: str | None
+) -> SupportRequestRecord | None:
+    """Resolve or reject an open request."""
+    return await _update(
+        db,
+        request_id,
+        _open(),
+        {"$set": {"status": status.value, "resolved_at": now(), "resolution": resolution}},
+    )
+
+
+async def claim_for_approval(
+    db: Database, request_id: ObjectId, *, stale_after: timedelta, at: datetime | None = None
+) -> SupportRequestRecord | None:
+    """Open CHANGE request -> APPROVING, so one approver proceeds; ``claimed_from`` keeps the
+    status to return to if the approval is refused. A claim left by a crashed approver can be
+    taken over after ``stale_after``."""
+    moment = at or now()
+    change: Document = {"kind": RequestKind.CHANGE.value, "technical_contact_id": {"$ne": None}}
+    for status in OPEN:
+        claimed = await _update(
+            db,
+            request_id,
+            {**change, "status": status.value},
+            {
+                "$set": {
+                    "status": RequestStatus.APPROVING.value,
+                    "claimed_at": moment,
+                    "claimed_from": status.value,
+                }
+            },
+            touch=False,
+        )
+        if claimed is not None:
+            return claimed
+    return await _update(
+        db,
+        request_id,
+        {
+            **change,
+            "status": RequestStatus.APPROVING.value,
+            "claimed_at": {"$lt": moment - stale_after},
+        },
+        {"$set": {"claimed_at": moment}},
+        touch=False,
+    )
+
+
+async def finish_approval(
+    db: Database, claimed: SupportRequestRecord, resolution: str | None
+) -> SupportRequestRecord | None:
+    return await _update(
+        db,
+        claimed.id,
+        {"status": RequestStatus.APPROVING.value, "claimed_at": claimed.claimed_at},
+        {
+            "$set": {
+                "status": RequestStatus.APPROVED.value,
+                "resolved_at": now(),
+                "resolution": resolution,
+            }
+        },
+    )
+
+
+async def release_approval(
+    db: Database, claimed: SupportRequestRecord
+) -> SupportRequestRecord | None:
+    """Undo a claim whose approval was refused: the request is open again, as it was."""
+    back_to = claimed.claimed_from or RequestStatus.NEW
+    return await _update(
+        db,
+        claimed.id,
+        {"status": RequestStatus.APPROVING.value, "claimed_at": claimed.claimed_at},
+        {"$set": {"status": back_to.value, "claimed_at": None, "claimed_from": None}},
+        touch=False,
+    )
+
+
+async def app_ids_in(db: Database, app_scope: Document) -> list[ObjectId]:
+    """The IDs of the apps matching ``app_scope`` (the viewer's apps)."""
+    return list(await db[APPS].distinct("_id", app_scope))
+
+
+def requests_query(
+    *,
+    app_ids: list[ObjectId] | None = None,
+    status: RequestStatus | None = None,
+    kind: RequestKind | None = None,
+) -> Document:
+    clauses: list[Document] = []
+    if app_ids is not None:
+        clauses.append({"app_id": {"$in": app_ids}})
+    if status is not None:
+        clauses.append({"status": status.value})
+    if kind is not None:
+        clauses.append({"kind": kind.value})
+    return {"$and": clauses} if clauses else {}
+
+
+async def list_requests(
+    db: Database, query: Document, window: Window
+) -> Page[SupportRequestRecord]:
+    return await paginate(_requests(db), query, window, SupportRequestRecord.model_validate)
