@@ -9,15 +9,22 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
+from graph.alerts import Alert
 from graph.audit import AuditEvent
 from graph.connections import Connection, connection, page_window
 from graph.context import Context
+from graph.environments import AlertCategory, ConnectProjectInput, Environment
 from graph.nodes import in_order
 from graph.payloads import Payload, mutate
 from graph.people import Person
 from resolvers import apps as app_cases
 from resolvers import audit as audit_cases
 from resolvers import contacts as contact_cases
+from resolvers import environments as env_cases
+from resolvers.alerts import alert_history
+from resolvers.environments import EnvironmentView
+from resolvers.errors import ErrorCode, fail
+from resolvers.ids import decode
 from store import apps as app_store
 from store.apps import AppRecord
 
@@ -41,6 +48,38 @@ class App(relay.Node):
     ordered_at: datetime = strawberry.field(description="When the order was signed.")
     delivered_at: datetime | None
     version: int = strawberry.field(description="Grows by one with every change (expectedVersion).")
+    project_id: str | None = strawberry.field(
+        description="Mendix Cloud: the project connected to the app's node."
+    )
+
+    @strawberry.field(description="Mendix Cloud environments (none for On-Premises apps).")
+    def environments(self, root: strawberry.Parent[AppRecord]) -> list[Environment]:
+        return [EnvironmentView(root, env) for env in root.environments]  # type: ignore[misc]
+
+    @strawberry.field(
+        description="Alert history, oldest first: environments where you have Access to "
+        "monitoring (Support: all)."
+    )
+    async def alerts(
+        self,
+        root: strawberry.Parent[AppRecord],
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        environment_id: strawberry.ID | None = None,
+        category: AlertCategory | None = None,  # type: ignore[valid-type]
+    ) -> Connection[Alert]:
+        ctx = info.context
+        window = page_window(first, after, last, before)
+        key = None
+        if environment_id is not None:
+            key = decode(environment_id, "Environment")
+            if key is None:
+                fail(ErrorCode.INVALID_ID, "is not a valid Environment ID", ["environmentId"])
+        page = await alert_history(ctx.db, ctx.viewer, root, window, key, category)
+        return connection(page)
 
     @strawberry.field(description="Exactly one for Mendix Cloud; one or more for On-Premises.")
     async def technical_contacts(
@@ -192,6 +231,11 @@ class Mutation:
         contact_cases.deliver_app,
         "Deliver an ordered app (Support); every technical contact needs a MendixID.",
         AppInput,
+    )
+    connect_project = _app_mutation(
+        env_cases.connect_project,
+        "Mendix Cloud: connect a project to the app's node (technical contact); resets grants.",
+        ConnectProjectInput,
     )
     move_app_to_mendix_cloud = _app_mutation(
         contact_cases.move_to_mendix_cloud,

@@ -21,10 +21,12 @@ from store.people import PersonRecord
 
 if TYPE_CHECKING:
     from graph.apps import App
+    from graph.environments import EnvironmentGrant
 
 Info = strawberry.Info[Context, None]
 PersonStatus = strawberry.enum(people_store.PersonStatus)
 AppRef = Annotated["App", strawberry.lazy("graph.apps")]
+GrantRef = Annotated["EnvironmentGrant", strawberry.lazy("graph.environments")]
 
 
 @strawberry.type(description="A person who can own, work on or sell Mendix apps.")
@@ -60,6 +62,14 @@ class Person(relay.Node):
             ctx.db, ctx.viewer, filters, page_window(first, after, last, before)
         )
         return connection(page)
+
+    @strawberry.field(description="Explicit environment grants, on the apps you may see.")
+    async def environment_grants(
+        self, root: strawberry.Parent[PersonRecord], info: Info
+    ) -> list[GrantRef]:
+        from resolvers.environments import person_grants
+
+        return await person_grants(info.context.db, info.context.viewer, root.id)  # type: ignore[return-value]
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:

@@ -6,7 +6,7 @@ import strawberry
 from strawberry import relay
 from strawberry.tools import merge_types
 
-from graph import apps, people
+from graph import alerts, apps, environments, people
 from graph.audit import AuditEvent
 from graph.limits import limit_extensions
 from graph.masking import ShapeErrors
@@ -19,14 +19,18 @@ class NodeQuery:
 
 
 Query = merge_types("Query", (NodeQuery, people.Query, apps.Query))
-Mutation = merge_types("Mutation", (people.Mutation, apps.Mutation))
+Mutation = merge_types(
+    "Mutation", (people.Mutation, apps.Mutation, environments.Mutation, alerts.Mutation)
+)
+Subscription = merge_types("Subscription", (alerts.Subscription,))
 
 
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[AuditEvent],
+        subscription=Subscription,
+        types=[AuditEvent, environments.Environment, alerts.Alert],
         extensions=[*limit_extensions(), ShapeErrors],  # type: ignore[list-item]
     )
 

@@ -28,6 +28,12 @@ class AuditAction(StrEnum):
     PERSON_CREATED = "PERSON_CREATED"
     MENDIX_ID_REGISTERED = "MENDIX_ID_REGISTERED"
     PERSON_STATUS_CHANGED = "PERSON_STATUS_CHANGED"
+    ENVIRONMENT_CREATED = "ENVIRONMENT_CREATED"
+    ENVIRONMENT_STATE_CHANGED = "ENVIRONMENT_STATE_CHANGED"
+    ENVIRONMENT_RIGHTS_GRANTED = "ENVIRONMENT_RIGHTS_GRANTED"
+    ENVIRONMENT_RIGHTS_REVOKED = "ENVIRONMENT_RIGHTS_REVOKED"
+    PROJECT_CONNECTED = "PROJECT_CONNECTED"
+    ALERT_SETTINGS_CHANGED = "ALERT_SETTINGS_CHANGED"
 
 
 class AuditEventRecord(Record):
@@ -38,6 +44,8 @@ class AuditEventRecord(Record):
     version: int | None = None
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
+    environment_id: ObjectId | None = None
+    production: bool | None = None  # set on environment events: whether it is production
     at: UtcDatetime
 
 
@@ -60,9 +68,15 @@ async def record(
     version: int | None = None,
     before: Document | None = None,
     after: Document | None = None,
+    environment_id: ObjectId | None = None,
+    production: bool | None = None,
 ) -> AuditEventRecord:
     """Append one event. ``version`` is the app's version after the change it records."""
+    extra: Document = {}
+    if environment_id is not None:
+        extra = {"environment_id": environment_id, "production": production}
     doc: Document = {
+        **extra,
         "_id": ObjectId(),
         "action": action.value,
         "actor_id": actor_id,
