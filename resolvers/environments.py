@@ -244,7 +244,7 @@ async def set_environment_state(
     return EnvironmentView(change.after, after)
 
 
-@dataclass(frozen=True)
+@dataclass  # not frozen: strawberry's relay marks node results with an attribute
 class EnvironmentView:
     """An environment together with the app it belongs to (what the graph layer shows)."""
 
@@ -455,7 +455,7 @@ async def get_visible_environment(
     return EnvironmentView(app, locate(app, key)[1])
 
 
-@dataclass(frozen=True)
+@dataclass
 class GrantView:
     app: AppRecord
     environment: EnvironmentRecord
