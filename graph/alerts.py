@@ -136,6 +136,8 @@ class Subscription:
     async def alert_raised(
         self, info: Info, app_id: strawberry.ID | None = None
     ) -> AsyncGenerator[Alert, None]:
+        # A coroutine returning the stream, so that a refusal happens before the stream
+        # starts and reaches the client as a typed `error` message.
         ctx = info.context
         key = None
         if app_id is not None:
@@ -147,17 +149,21 @@ class Subscription:
         hub = hub_of(ctx)
         if hub is None:
             fail(ErrorCode.INVALID_INPUT, "Subscriptions need a WebSocket connection")
-        queue = hub.subscribe()
-        try:
-            while True:
-                event = await queue.get()
-                if key is not None and event["app_id"] != key:
-                    continue
-                alert = AlertRecord.model_validate(event["payload"])
-                if await alert_cases.may_see(ctx.db, ctx.viewer, alert):
-                    yield alert  # type: ignore[misc]
-        finally:
-            hub.unsubscribe(queue)
+        return _alerts(ctx, hub, key)  # type: ignore[return-value]
+
+
+async def _alerts(ctx: Context, hub: Any, key: Any) -> AsyncGenerator[AlertRecord, None]:
+    queue = hub.subscribe()
+    try:
+        while True:
+            event = await queue.get()
+            if key is not None and event["app_id"] != key:
+                continue
+            alert = AlertRecord.model_validate(event["payload"])
+            if await alert_cases.may_see(ctx.db, ctx.viewer, alert):
+                yield alert
+    finally:
+        hub.unsubscribe(queue)
 
 
 __all__ = ["Alert", "Mutation", "Subscription", "UserError"]

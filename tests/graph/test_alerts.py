@@ -99,11 +99,14 @@ async def test_who_configures_alerts_and_who_receives_them(db: Any, support: Per
     alert = (await report(db, c.app["id"], env, APP_DISK=80))["alerts"][0]
     assert sorted(alert["emailRecipients"]) == sorted([c.contact.email, c.member.email])
     # a recipient who loses monitoring access is no longer alerted
+    revoke = {"environmentId": env, "personId": pid(c.member), "rights": ["ACCESS_TO_MONITORING"]}
     await gql(
-        db, c.contact, "mutation ($i: EnvironmentRightsInput!) { revokeEnvironmentRights(input: $i)"
+        db,
+        c.contact,
+        "mutation ($i: EnvironmentRightsInput!) { revokeEnvironmentRights(input: $i)"
         " { userErrors { code } } }",
-        {"i": {"environmentId": env, "personId": pid(c.member), "rights": ["ACCESS_TO_MONITORING"]}},
-    )  # fmt: skip
+        {"i": revoke},
+    )
     alert = (await report(db, c.app["id"], env, APP_DISK=90))["alerts"][0]
     assert alert["emailRecipients"] == [c.contact.email]
     await gql(
@@ -199,8 +202,7 @@ async def test_concurrent_mixed_reports_raise_one_alert_per_change(
         status = alert["status"]
     stored = await db["apps"].find_one({"subdomain": "shop"})
     assert stored["environments"][0]["alert_status"]["APP_DISK"] == status
-    assert len(alerts) == sum(len(p["alerts"]) for p in results)
-    print("status changes:", len(alerts))
+    assert len(alerts) == sum(len(p["alerts"]) for p in results) > 1
 
 
 async def test_alert_history_is_scoped(db: Any, support: PersonRecord) -> None:
