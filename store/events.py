@@ -48,6 +48,10 @@ async def publish(db: Database, kind: str, app_id: ObjectId, payload: Document) 
     return doc
 
 
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 async def _change_stream(db: Database) -> Any:
     """An open change stream on the events collection, or None where there are none."""
     try:
@@ -68,7 +72,8 @@ async def tail(
     since: datetime | None = None,
 ) -> AsyncIterator[Document]:
     """Yield events appended after ``since`` (default: now), by change stream or polling."""
-    start = ObjectId.from_datetime(since or datetime.now(UTC))
+    start = since or datetime.now(UTC)
+    start = start.replace(microsecond=start.microsecond // 1000 * 1000)  # `at` has ms precision
     stream = await _change_stream(db)
     if stream is not None:
         async with stream:
@@ -83,7 +88,7 @@ async def tail(
         return list(await cursor.to_list(None))
 
     for doc in await recent():
-        if doc["_id"] < start:  # already there before: not news
+        if _aware(doc["at"]) < start:  # already there before: not news
             seen[doc["_id"]] = None
     while True:
         await asyncio.sleep(poll_interval)
