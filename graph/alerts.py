@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
-from graph.context import Context
+from graph.context import Context, Loaders
 from graph.environments import AlertCategory, Environment, MetricStatus
 from graph.errors import UserError, user_errors
 from graph.nodes import in_order
@@ -153,14 +153,18 @@ class Subscription:
 
 
 async def _alerts(ctx: Context, hub: Any, key: Any) -> AsyncGenerator[AlertRecord, None]:
+    """Each event checked afresh: the viewer still active, still allowed to see it."""
     queue = hub.subscribe()
     try:
         while True:
             event = await queue.get()
             if key is not None and event["app_id"] != key:
                 continue
+            if not await alert_cases.still_active(ctx.db, ctx.viewer):
+                return  # set INACTIVE while subscribed: the subscription ends
             alert = AlertRecord.model_validate(event["payload"])
             if await alert_cases.may_see(ctx.db, ctx.viewer, alert):
+                ctx.loaders = Loaders.create(ctx.db)  # nothing cached across events
                 yield alert
     finally:
         hub.unsubscribe(queue)

@@ -327,6 +327,12 @@ async def may_see(db: Database, viewer: PersonRecord, alert: AlertRecord) -> boo
     return app is not None and alert.environment_id in monitored_environments(viewer, app)
 
 
+async def still_active(db: Database, viewer: PersonRecord) -> bool:
+    """Whether a long-lived connection's person may still use the API."""
+    person = await people_store.get_person(db, viewer.id)
+    return person is not None and person.status is PersonStatus.ACTIVE
+
+
 async def visible_alerts(
     db: Database, viewer: PersonRecord, ids: list[ObjectId]
 ) -> list[AlertRecord | None]:

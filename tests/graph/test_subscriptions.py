@@ -17,9 +17,10 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from graph.app import create_app
+from store import people as people_store
 from store import tokens as token_store
 from store.db import Store
-from store.people import PersonRecord
+from store.people import PersonRecord, PersonStatus
 from tests.graph.cloud import Cloud, cloud, grant
 from tests.helpers import create_app as create_app_record
 from tests.helpers import make_person
@@ -186,6 +187,21 @@ async def test_subscribing_to_an_app_you_may_not_see(
                 message["payload"] if message["type"] == "error" else message["payload"]["errors"]
             )
             assert errors[0]["extensions"]["code"] == code, message
+
+
+async def test_a_person_set_inactive_stops_receiving(
+    store: Store, db: Any, support: PersonRecord
+) -> None:
+    c = await cloud(db, support)
+    person_token, node_token = await tokens(db, c)
+    async with served(store) as (app, address), subscriber(app, address, person_token) as ws:
+        await post_metrics(address, node_token, c.production, APP_CPU=99)
+        assert (await next_alert(ws))["status"] == "CRITICAL"
+        await people_store.set_status(db, c.contact.id, PersonStatus.INACTIVE)
+        await post_metrics(address, node_token, c.production, APP_CPU=1)
+        async with asyncio.timeout(WAIT):
+            message = json.loads(await ws.recv())
+        assert message == {"id": "1", "type": "complete"}
 
 
 @pytest.mark.parametrize(
