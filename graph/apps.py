@@ -20,7 +20,7 @@ from graph.people import Person
 from resolvers import apps as app_cases
 from resolvers import audit as audit_cases
 from resolvers import contacts as contact_cases
-from resolvers import environments as env_cases
+from resolvers import permissions as permission_cases
 from resolvers.alerts import alert_history
 from resolvers.environments import EnvironmentView
 from resolvers.errors import ErrorCode, fail
@@ -233,7 +233,7 @@ class Mutation:
         AppInput,
     )
     connect_project = _app_mutation(
-        env_cases.connect_project,
+        permission_cases.connect_project,
         "Mendix Cloud: connect a project to the app's node (technical contact); resets grants.",
         ConnectProjectInput,
     )

@@ -16,7 +16,9 @@ from graph.payloads import Payload, mutate
 from graph.people import Person
 from resolvers import alerts as alert_cases
 from resolvers import environments as env_cases
-from resolvers.environments import EnvironmentView, GrantView
+from resolvers import permissions as permission_cases
+from resolvers.environments import EnvironmentView
+from resolvers.permissions import GrantView
 from store import cloud
 
 if TYPE_CHECKING:
@@ -119,13 +121,15 @@ class Environment(relay.Node):
 
     @strawberry.field(description="Explicit grants on this environment.")
     def grants(self, root: strawberry.Parent[EnvironmentView]) -> list[EnvironmentGrant]:
-        return env_cases.environment_grants(root.app, root.environment)  # type: ignore[return-value]
+        return permission_cases.environment_grants(root.app, root.environment)  # type: ignore[return-value]
 
     @strawberry.field(description="What you may do here.")
     def viewer_permissions(
         self, root: strawberry.Parent[EnvironmentView], info: Info
     ) -> EnvironmentPermissions:
-        permissions = env_cases.viewer_permissions(info.context.viewer, root.app, root.environment)
+        permissions = permission_cases.viewer_permissions(
+            info.context.viewer, root.app, root.environment
+        )
         return EnvironmentPermissions(**vars(permissions))
 
     @strawberry.field
@@ -268,13 +272,13 @@ class Mutation:
         SetEnvironmentStateInput,
     )
     grant_environment_rights = _mutation(
-        env_cases.grant_rights,
+        permission_cases.grant_rights,
         "Grant rights to a team member (Manage permissions; that one only by the technical "
         "contact).",
         EnvironmentRightsInput,
     )
     revoke_environment_rights = _mutation(
-        env_cases.revoke_rights,
+        permission_cases.revoke_rights,
         "Revoke explicitly granted rights (same authority as granting them).",
         EnvironmentRightsInput,
     )

@@ -67,7 +67,7 @@ class Person(relay.Node):
     async def environment_grants(
         self, root: strawberry.Parent[PersonRecord], info: Info
     ) -> list[GrantRef]:
-        from resolvers.environments import person_grants
+        from resolvers.permissions import person_grants
 
         return await person_grants(info.context.db, info.context.viewer, root.id)  # type: ignore[return-value]
 

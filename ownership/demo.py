@@ -9,6 +9,7 @@ from resolvers import apps as app_cases
 from resolvers import contacts as contact_cases
 from resolvers import environments as env_cases
 from resolvers import people as people_cases
+from resolvers import permissions as permission_cases
 from resolvers.ids import encode
 from store import people as people_store
 from store.db import Database
@@ -138,7 +139,7 @@ async def load_demo(db: Database, apps: int = 36, seed: int = 7) -> dict[str, An
                 env = await call(
                     env_cases.add_environment, app_id=app_id, name=env_name, production=production
                 )
-            await env_cases.grant_rights(
+            await permission_cases.grant_rights(
                 db,
                 contact,
                 {

@@ -15,10 +15,10 @@ from resolvers.auth import (
     visible_app,
 )
 from resolvers.changes import commit, error
-from resolvers.environments import audit_removed_grants
 from resolvers.errors import ErrorCode, UserError, fail
 from resolvers.ids import AppId, PersonId, decode
 from resolvers.inputs import Input, Name, Search, Subdomain, Version, parse
+from resolvers.permissions import audit_removed_grants
 from store import apps as app_store
 from store import audit as audit_store
 from store.apps import AppRecord, AppStatus, Change, Hosting

@@ -1,14 +1,11 @@
-"""Mendix Cloud environments and access grants (C3, C5).
+"""Mendix Cloud environments (C3): adding them, start/stop, reading them with their app.
 
 Who may do what (rights are per environment; the technical contact holds all implicitly):
-- add an environment: Mendix Support;
-- start/stop: Transport rights;
-- grant/revoke Manage permissions: the technical contact only;
-- grant/revoke the other rights: holders of Manage permissions (and the technical contact);
-- connect a project to the node: the technical contact only; it resets every grant.
-Each change is one conditional update in store/environments.py (the filter is the rule); a
-refusal is explained from a fresh read. Every grant and revocation is audited, production
-environments marked.
+- add an environment: Mendix Support (Mendix Cloud apps only);
+- start/stop: Transport rights.
+Grants are in resolvers/permissions.py, alerts in resolvers/alerts.py. Each change is one
+conditional update in store/environments.py (the filter is the rule); a refusal is explained
+from a fresh read (``apply``).
 """
 
 from __future__ import annotations
@@ -20,9 +17,9 @@ from typing import Annotated, Any
 from bson import ObjectId
 from pydantic import Field
 
-from resolvers.auth import app_scope, existing_person, require_support, visible_app
+from resolvers.auth import app_scope, require_support, visible_app
 from resolvers.errors import ErrorCode, UserError, UserErrors, fail
-from resolvers.ids import AppId, EnvironmentId, PersonId
+from resolvers.ids import AppId, EnvironmentId
 from resolvers.inputs import Input, Version, parse
 from store import apps as app_store
 from store import audit as audit_store
@@ -34,8 +31,6 @@ from store.db import Database
 from store.people import PersonRecord
 
 MANAGE = EnvironmentRight.MANAGE_PERMISSIONS
-Rights = Annotated[list[EnvironmentRight], Field(min_length=1, max_length=len(EnvironmentRight))]
-ProjectId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:-]+$")]
 
 
 class AddEnvironmentInput(Input):
@@ -48,19 +43,6 @@ class AddEnvironmentInput(Input):
 class SetStateInput(Input):
     environment_id: EnvironmentId
     state: EnvironmentState
-    expected_version: Version | None = None
-
-
-class RightsInput(Input):
-    environment_id: EnvironmentId
-    person_id: PersonId
-    rights: Rights
-    expected_version: Version | None = None
-
-
-class ConnectProjectInput(Input):
-    app_id: AppId
-    project_id: ProjectId
     expected_version: Version | None = None
 
 
@@ -141,19 +123,6 @@ def needs_right(
             label = right.value.replace("_", " ").capitalize()
             return UserError(f"You need {label} on this environment", ErrorCode.MISSING_RIGHT)
         return None
-
-    return check
-
-
-def authority(viewer: PersonRecord, environment_id: ObjectId, rights: list[Any]) -> Diagnose:
-    def check(app: AppRecord) -> UserError | None:
-        if MANAGE in rights and viewer.id not in app.technical_contact_ids:
-            return UserError(
-                "Only the technical contact grants or revokes Manage permissions",
-                ErrorCode.TECHNICAL_CONTACT_ONLY,
-                ["input", "rights"],
-            )
-        return needs_right(viewer, environment_id, MANAGE)(app)
 
     return check
 
@@ -272,14 +241,6 @@ class EnvironmentView:
         return self.environment.created_at
 
 
-def _held(app: AppRecord, environment_id: ObjectId, person_id: ObjectId) -> list[str]:
-    return sorted(
-        grant.right.value
-        for grant in app.grants
-        if grant.environment_id == environment_id and grant.person_id == person_id
-    )
-
-
 async def _audit(
     db: Database,
     viewer: PersonRecord,
@@ -304,148 +265,6 @@ async def _audit(
     )
 
 
-async def _grants_audit(
-    db: Database,
-    viewer: PersonRecord,
-    action: AuditAction,
-    change: Change,
-    env: EnvironmentRecord,
-    person_id: ObjectId,
-) -> None:
-    key = env.environment_id
-    await _audit(
-        db,
-        viewer,
-        action,
-        change,
-        env,
-        person_id,
-        {"environment": env.name, "rights": _held(change.before, key, person_id)},
-        {"environment": env.name, "rights": _held(change.after, key, person_id)},
-    )
-
-
-async def grant_rights(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> EnvironmentView:
-    args = parse(RightsInput, data)
-    rights = sorted(set(args.rights))
-    app, index, environment = await visible_environment(db, viewer, args.environment_id)
-    await existing_person(db, args.person_id, "personId")
-    key = environment.environment_id
-    change = await apply(
-        db,
-        app.id,
-        env_store.grant(db, app.id, key, args.person_id, rights, viewer.id, args.expected_version),
-        args.expected_version,
-        mendix_cloud,
-        authority(viewer, key, rights),
-        lambda fresh: (
-            UserError(
-                "Rights go to team members only", ErrorCode.NOT_A_TEAM_MEMBER, ["input", "personId"]
-            )
-            if args.person_id not in fresh.member_ids
-            else None
-        ),
-        lambda fresh: (
-            UserError(
-                "The person holds some of these rights already",
-                ErrorCode.ALREADY_GRANTED,
-                ["input", "rights"],
-            )
-            if set(_held(fresh, key, args.person_id)) & {right.value for right in rights}
-            else None
-        ),
-    )
-    await _grants_audit(
-        db, viewer, AuditAction.ENVIRONMENT_RIGHTS_GRANTED, change, environment, args.person_id
-    )
-    return EnvironmentView(change.after, change.after.environments[index])
-
-
-async def revoke_rights(
-    db: Database, viewer: PersonRecord, data: dict[str, Any]
-) -> EnvironmentView:
-    args = parse(RightsInput, data)
-    rights = sorted(set(args.rights))
-    app, index, environment = await visible_environment(db, viewer, args.environment_id)
-    key = environment.environment_id
-    change = await apply(
-        db,
-        app.id,
-        env_store.revoke(db, app.id, key, args.person_id, rights, viewer.id, args.expected_version),
-        args.expected_version,
-        mendix_cloud,
-        authority(viewer, key, rights),
-        lambda fresh: (
-            UserError(
-                "The person does not hold all of these rights",
-                ErrorCode.NOT_GRANTED,
-                ["input", "rights"],
-            )
-            if not {right.value for right in rights} <= set(_held(fresh, key, args.person_id))
-            else None
-        ),
-    )
-    await _grants_audit(
-        db, viewer, AuditAction.ENVIRONMENT_RIGHTS_REVOKED, change, environment, args.person_id
-    )
-    return EnvironmentView(change.after, change.after.environments[index])
-
-
-async def audit_removed_grants(
-    db: Database, viewer: PersonRecord, change: Change, person_id: ObjectId
-) -> None:
-    """Removing a team member pulls their grants in the same update; audit each environment."""
-    for environment in change.before.environments:
-        key = environment.environment_id
-        if _held(change.before, key, person_id):
-            await _grants_audit(
-                db, viewer, AuditAction.ENVIRONMENT_RIGHTS_REVOKED, change, environment, person_id
-            )
-
-
-async def connect_project(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> AppRecord:
-    """Connect a project to the app's node (technical contact only); every grant is reset."""
-    args = parse(ConnectProjectInput, data)
-    app = await visible_app(db, viewer, args.app_id)
-    change = await apply(
-        db,
-        app.id,
-        env_store.connect_project(db, app.id, args.project_id, viewer.id, args.expected_version),
-        args.expected_version,
-        mendix_cloud,
-        lambda fresh: (
-            UserError(
-                "Only the technical contact connects a project",
-                ErrorCode.TECHNICAL_CONTACT_ONLY,
-                ["input", "appId"],
-            )
-            if viewer.id not in fresh.technical_contact_ids
-            else None
-        ),
-    )
-    await audit_store.record(
-        db,
-        AuditAction.PROJECT_CONNECTED,
-        actor_id=viewer.id,
-        app_id=app.id,
-        version=change.after.version,
-        before={"project_id": change.before.project_id, "grants": len(change.before.grants)},
-        after={"project_id": change.after.project_id, "grants": 0},
-    )
-    for environment in change.before.environments:
-        for person_id in sorted(
-            {
-                g.person_id
-                for g in change.before.grants
-                if g.environment_id == environment.environment_id
-            }
-        ):
-            await _grants_audit(
-                db, viewer, AuditAction.ENVIRONMENT_RIGHTS_REVOKED, change, environment, person_id
-            )
-    return change.after
-
-
 async def get_visible_environment(
     db: Database, viewer: PersonRecord, key: ObjectId
 ) -> EnvironmentView | None:
@@ -453,73 +272,3 @@ async def get_visible_environment(
     if app is None:
         return None
     return EnvironmentView(app, locate(app, key)[1])
-
-
-@dataclass
-class GrantView:
-    app: AppRecord
-    environment: EnvironmentRecord
-    person_id: ObjectId
-    right: EnvironmentRight
-    granted_by: ObjectId | None
-    granted_at: Any
-
-
-def environment_grants(app: AppRecord, environment: EnvironmentRecord) -> list[GrantView]:
-    return [
-        GrantView(app, environment, g.person_id, g.right, g.granted_by, g.granted_at)
-        for g in app.grants
-        if g.environment_id == environment.environment_id
-    ]
-
-
-MAX_GRANT_APPS = 500
-
-
-async def person_grants(db: Database, viewer: PersonRecord, person_id: ObjectId) -> list[GrantView]:
-    """A person's explicit grants on the apps the viewer may see (at most 500 apps)."""
-    apps = await env_store.apps_with_grants_of(db, person_id, app_scope(viewer), MAX_GRANT_APPS)
-    views: list[GrantView] = []
-    for app in apps:
-        for environment in app.environments:
-            views += [v for v in environment_grants(app, environment) if v.person_id == person_id]
-    return views
-
-
-@dataclass(frozen=True)
-class Permissions:
-    """What the viewer may do on one environment, for a frontend to enable buttons."""
-
-    rights: list[EnvironmentRight]
-    can_deploy: bool
-    can_start_stop: bool
-    can_access_backups: bool
-    can_use_api: bool
-    can_view_monitoring: bool
-    can_configure_alerts: bool
-    can_view_logs: bool
-    can_grant_rights: bool
-    can_grant_manage_permissions: bool
-    can_connect_project: bool
-    is_technical_contact: bool
-
-
-def viewer_permissions(
-    viewer: PersonRecord, app: AppRecord, environment: EnvironmentRecord
-) -> Permissions:
-    held = viewer_rights(viewer, app, environment.environment_id)
-    contact = viewer.id in app.technical_contact_ids
-    return Permissions(
-        rights=sorted(held),
-        can_deploy=EnvironmentRight.TRANSPORT_RIGHTS in held,
-        can_start_stop=EnvironmentRight.TRANSPORT_RIGHTS in held,
-        can_access_backups=EnvironmentRight.ACCESS_TO_BACKUPS in held,
-        can_use_api=EnvironmentRight.API_RIGHTS in held,
-        can_view_monitoring=EnvironmentRight.ACCESS_TO_MONITORING in held or viewer.is_support,
-        can_configure_alerts=EnvironmentRight.ACCESS_TO_MONITORING in held,
-        can_view_logs=EnvironmentRight.VIEW_LOGS in held,
-        can_grant_rights=MANAGE in held,
-        can_grant_manage_permissions=contact,
-        can_connect_project=contact,
-        is_technical_contact=contact,
-    )
