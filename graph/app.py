@@ -11,10 +11,12 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from graph.http import GraphQLView
+from graph.metrics import metrics_endpoint
 from graph.schema import schema
+from resolvers.live import EventHub
 from store.db import Store
 
 log = logging.getLogger(__name__)
@@ -26,15 +28,23 @@ Background = Callable[[Store], Awaitable[Callable[[], Awaitable[None]]]]
 
 
 def create_app(
-    open_store: OpenStore, on_ready: OnReady | None = None, background: Background | None = None
+    open_store: OpenStore,
+    on_ready: OnReady | None = None,
+    background: Background | None = None,
+    poll_interval: float = 0.5,
 ) -> Starlette:
     """Build the app; ``open_store`` connects at startup, ``on_ready`` runs once connected,
-    ``background`` (e.g. the notice task) runs while serving and is stopped before closing."""
+    ``background`` (e.g. the notice task) runs while serving and is stopped before closing.
+
+    ``poll_interval``: how often live events from other processes are looked for where the
+    database has no change streams.
+    """
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         store = await open_store()
         app.state.store = store
+        app.state.hub = EventHub(store.db, poll_interval=poll_interval)
         if on_ready is not None:
             await on_ready(store)
         stop = await background(store) if background is not None else None
@@ -44,6 +54,7 @@ def create_app(
         finally:
             if stop is not None:
                 await stop()
+            await app.state.hub.close()
             await store.close()
 
     def db_of(request: Any) -> Any:
@@ -56,10 +67,15 @@ def create_app(
     async def home(request: Request) -> RedirectResponse:
         return RedirectResponse("/graphql")
 
-    view = GraphQLView(schema, db_of)
+    def hub_of(request: Any) -> Any:
+        return getattr(request.app.state, "hub", None)
+
+    view = GraphQLView(schema, db_of, hub_of)
     return Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", view),
+            Route("/metrics", metrics_endpoint(db_of, hub_of), methods=["POST"]),
             Route("/healthz", health),
             Route("/", home),
         ],

@@ -9,9 +9,11 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
+from graph.alerts import Alert
 from graph.audit import AuditEvent
 from graph.connections import Connection, connection, page_window
 from graph.context import Context
+from graph.environments import AlertCategory, ConnectProjectInput, Environment
 from graph.licenses import License, LicenseExpansionRequest, licenses_of
 from graph.nodes import in_order
 from graph.notifications import Notification, notifications_field
@@ -23,6 +25,11 @@ from resolvers import audit as audit_cases
 from resolvers import contacts as contact_cases
 from resolvers import licenses as license_cases
 from resolvers import notifications as notification_cases
+from resolvers import permissions as permission_cases
+from resolvers.alerts import alert_history
+from resolvers.environments import EnvironmentView
+from resolvers.errors import ErrorCode, fail
+from resolvers.ids import decode
 from store import apps as app_store
 from store.apps import AppRecord
 
@@ -47,6 +54,9 @@ class App(relay.Node):
     delivered_at: datetime | None
     version: int = strawberry.field(description="Grows by one with every change (expectedVersion).")
     region: str | None = strawberry.field(description="Mendix Cloud region, for maintenance.")
+    project_id: str | None = strawberry.field(
+        description="Mendix Cloud: the project connected to the app's node."
+    )
 
     @strawberry.field(description="The app's licenses and who renews them.")
     def licenses(self, root: strawberry.Parent[AppRecord]) -> list[License]:
@@ -70,6 +80,35 @@ class App(relay.Node):
         notification_cases.app_notifications,
     )
     support_requests = requests_field("Support requests about this app.")
+
+    @strawberry.field(description="Mendix Cloud environments (none for On-Premises apps).")
+    def environments(self, root: strawberry.Parent[AppRecord]) -> list[Environment]:
+        return [EnvironmentView(root, env) for env in root.environments]  # type: ignore[misc]
+
+    @strawberry.field(
+        description="Alert history, oldest first: environments where you have Access to "
+        "monitoring (Support: all)."
+    )
+    async def alerts(
+        self,
+        root: strawberry.Parent[AppRecord],
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        environment_id: strawberry.ID | None = None,
+        category: AlertCategory | None = None,  # type: ignore[valid-type]
+    ) -> Connection[Alert]:
+        ctx = info.context
+        window = page_window(first, after, last, before)
+        key = None
+        if environment_id is not None:
+            key = decode(environment_id, "Environment")
+            if key is None:
+                fail(ErrorCode.INVALID_ID, "is not a valid Environment ID", ["environmentId"])
+        page = await alert_history(ctx.db, ctx.viewer, root, window, key, category)
+        return connection(page)
 
     @strawberry.field(description="Exactly one for Mendix Cloud; one or more for On-Premises.")
     async def technical_contacts(
@@ -222,6 +261,11 @@ class Mutation:
         contact_cases.deliver_app,
         "Deliver an ordered app (Support); every technical contact needs a MendixID.",
         AppInput,
+    )
+    connect_project = _app_mutation(
+        permission_cases.connect_project,
+        "Mendix Cloud: connect a project to the app's node (technical contact); resets grants.",
+        ConnectProjectInput,
     )
     move_app_to_mendix_cloud = _app_mutation(
         contact_cases.move_to_mendix_cloud,

@@ -42,6 +42,15 @@ class AuditEvent(relay.Node):
     action: AuditAction  # type: ignore[valid-type]
     at: datetime
     version: int | None = strawberry.field(description="The app's version after this change.")
+    production: bool | None = strawberry.field(
+        description="Environment events: whether the environment is production."
+    )
+
+    @strawberry.field(description="Environment events: the environment's global ID.")
+    def environment_id(self, root: strawberry.Parent[AuditEventRecord]) -> strawberry.ID | None:
+        if root.environment_id is None:
+            return None
+        return strawberry.ID(encode("Environment", root.environment_id))
 
     @strawberry.field(description="Who made the change (none for system changes).")
     async def actor(self, root: strawberry.Parent[AuditEventRecord], info: Info) -> Person | None:

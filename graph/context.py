@@ -32,3 +32,9 @@ class Context:
     request: Any = None
     response: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # live events (resolvers/live.py EventHub); None where nothing fans out (tests, CLI)
+    hub: Any = None
+    # set for a cloud node's token: the one app whose metrics it may report
+    node_app_id: ObjectId | None = None
+    # WebSocket: the connection_init payload (strawberry sets it)
+    connection_params: dict[str, Any] | None = None

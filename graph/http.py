@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import orjson
+from bson import ObjectId
 from graphql import ExecutionResult
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, process_result
-from strawberry.types.unset import UNSET
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET, UnsetType
 
 from graph.context import Context, Loaders
-from resolvers.auth import authenticate
+from resolvers.auth import authenticate, authenticate_node
+from store.people import PersonRecord
+from store.records import now
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 _MEDIA_TYPE = "graphql_media_type"
@@ -36,12 +42,33 @@ def _unauthenticated() -> Response:
     )
 
 
-class GraphQLView(GraphQL[Context, None]):
-    """Strawberry's ASGI view; every operation needs a valid bearer token."""
+def _node_viewer() -> PersonRecord:
+    """Who a cloud node's request runs as: nobody, so it sees no app and no person; only
+    ``reportMetrics`` (which reads ``Context.node_app_id``) does anything for it."""
+    return PersonRecord.model_validate(
+        {"_id": ObjectId(), "email": "node@invalid", "name": "cloud node", "created_at": now()}
+    )
 
-    def __init__(self, schema: Any, db_of: Any) -> None:
-        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=True)
+
+class GraphQLView(GraphQL[Context, None]):
+    """Strawberry's ASGI view; every operation needs a valid bearer token.
+
+    Over HTTP the token is in the ``Authorization`` header; over a WebSocket
+    (graphql-transport-ws only) in the ``connection_init`` payload, as
+    ``{"Authorization": "Bearer mxo_..."}`` (or ``authorization`` / ``token``).
+    """
+
+    def __init__(self, schema: Any, db_of: Any, hub_of: Any = None) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=timedelta(seconds=10),
+            max_subscriptions_per_connection=20,
+        )
         self._db_of = db_of
+        self._hub_of = hub_of or (lambda request: None)
 
     async def run(  # type: ignore[override]
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
@@ -50,15 +77,49 @@ class GraphQLView(GraphQL[Context, None]):
             self.request_adapter_class(request)
         ):
             db = self._db_of(request)
-            viewer = await authenticate(db, request.headers.get("authorization"))
+            authorization = request.headers.get("authorization")
+            viewer = await authenticate(db, authorization)
+            node_app_id = None
             if viewer is None:
-                return _unauthenticated()
+                node_app_id = await authenticate_node(db, authorization)
+                if node_app_id is None:
+                    return _unauthenticated()
+                viewer = _node_viewer()
             accept = request.headers.get("accept", "")
             request.state.media_type = (
                 GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in accept else "application/json"
             )
-            context = Context(db=db, viewer=viewer, loaders=Loaders.create(db), request=request)
+            context = Context(
+                db=db,
+                viewer=viewer,
+                loaders=Loaders.create(db),
+                request=request,
+                hub=self._hub_of(request),
+                node_app_id=node_app_id,
+            )
+        elif isinstance(request, WebSocket):
+            # The viewer is known once connection_init arrives: see on_ws_connect.
+            db = self._db_of(request)
+            context = Context(
+                db=db,
+                viewer=None,  # type: ignore[arg-type]
+                loaders=Loaders.create(db),
+                request=request,
+                hub=self._hub_of(request),
+            )
         return await super().run(request, context=context, root_value=root_value)
+
+    async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:  # type: ignore[override]
+        """Authenticate a WebSocket by the token in its connection_init payload (else 4403)."""
+        params = context.connection_params or {}
+        value = params.get("Authorization") or params.get("authorization")
+        if value is None and isinstance(params.get("token"), str):
+            value = f"Bearer {params['token']}"
+        viewer = await authenticate(context.db, value if isinstance(value, str) else None)
+        if viewer is None:
+            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+        context.viewer = viewer
+        return UNSET
 
     async def get_context(self, request: Any, response: Any) -> None:  # type: ignore[override]
         # Operations get their Context in run(); only the GraphiQL page gets here.

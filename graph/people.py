@@ -21,12 +21,14 @@ from store.people import PersonRecord
 
 if TYPE_CHECKING:
     from graph.apps import App
+    from graph.environments import EnvironmentGrant
     from graph.notifications import Notification
 
 Info = strawberry.Info[Context, None]
 PersonStatus = strawberry.enum(people_store.PersonStatus)
 AppRef = Annotated["App", strawberry.lazy("graph.apps")]
 NotificationRef = Annotated["Notification", strawberry.lazy("graph.notifications")]
+GrantRef = Annotated["EnvironmentGrant", strawberry.lazy("graph.environments")]
 
 
 @strawberry.type(description="A person who can own, work on or sell Mendix apps.")
@@ -79,6 +81,14 @@ class Person(relay.Node):
         window = page_window(first, after, last, before)
         page = await notification_cases.person_notifications(ctx.db, ctx.viewer, root.id, window)
         return connection(page)
+
+    @strawberry.field(description="Explicit environment grants, on the apps you may see.")
+    async def environment_grants(
+        self, root: strawberry.Parent[PersonRecord], info: Info
+    ) -> list[GrantRef]:
+        from resolvers.permissions import person_grants
+
+        return await person_grants(info.context.db, info.context.viewer, root.id)  # type: ignore[return-value]
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: Any) -> bool:

@@ -6,7 +6,7 @@ import strawberry
 from strawberry import relay
 from strawberry.tools import merge_types
 
-from graph import apps, licenses, notifications, people, support
+from graph import alerts, apps, environments, licenses, notifications, people, support
 from graph.audit import AuditEvent
 from graph.limits import limit_extensions
 from graph.masking import ShapeErrors
@@ -29,15 +29,25 @@ Mutation = merge_types(
         licenses.Mutation,
         notifications.Mutation,
         support.Mutation,
+        environments.Mutation,
+        alerts.Mutation,
     ),
 )
+Subscription = merge_types("Subscription", (alerts.Subscription,))
 
 
 def build_schema() -> strawberry.Schema:
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        types=[AuditEvent, notifications.Notification, support.SupportRequest],
+        subscription=Subscription,
+        types=[
+            AuditEvent,
+            notifications.Notification,
+            support.SupportRequest,
+            environments.Environment,
+            alerts.Alert,
+        ],
         extensions=[*limit_extensions(), ShapeErrors],  # type: ignore[list-item]
     )
 

@@ -103,6 +103,27 @@ async def create_token(settings: Settings, email: str, name: str | None, support
         await store.close()
 
 
+async def create_node_token(settings: Settings, app_global_id: str) -> str:
+    """A token for one Mendix Cloud app's node: it may only report that app's metrics."""
+    from resolvers.ids import decode
+    from store import apps as app_store
+    from store.apps import Hosting
+
+    key = decode(app_global_id.strip(), "App")
+    if key is None:
+        raise SystemExit(f"{app_global_id!r} is not an App ID (take `id` from an apps query)")
+    store = await open_store(settings)
+    try:
+        app = await app_store.get_app(store.db, key)
+        if app is None:
+            raise SystemExit(f"No app with ID {app_global_id}")
+        if app.hosting is not Hosting.MENDIX_CLOUD:
+            raise SystemExit("Only Mendix Cloud apps have a cloud node")
+        return await token_store.create_node_token(store.db, app.id, label=f"node:{app.subdomain}")
+    finally:
+        await store.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="ownership", description=__doc__)
@@ -121,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     notices_sub.add_parser(
         "run", help="queue due notices once and deliver the outbox (SMTP_HOST, if set)"
     )
+    node = token_sub.add_parser(
+        "create-node", help="create a token for an app's cloud node (metric reports only)"
+    )
+    node.add_argument("--app", required=True, help="the app's global ID")
     schema_cmd = commands.add_parser("schema", help="print or write the GraphQL SDL")
     schema_cmd.add_argument("--output", type=Path, help="file to write (default: stdout)")
     args = parser.parse_args(argv)
@@ -137,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.run(_with_store(settings, demo))
         print("Loaded demo data")
+    elif args.command == "token" and args.token_command == "create-node":
+        print(asyncio.run(create_node_token(settings, args.app)))
     elif args.command == "token":
         print(asyncio.run(create_token(settings, args.email, args.name, args.support)))
     elif args.command == "notices":

@@ -8,8 +8,10 @@ from typing import Any
 
 from resolvers import apps as app_cases
 from resolvers import contacts as contact_cases
+from resolvers import environments as env_cases
 from resolvers import licenses as license_cases
 from resolvers import people as people_cases
+from resolvers import permissions as permission_cases
 from resolvers.ids import encode
 from store import people as people_store
 from store.db import Database
@@ -150,8 +152,23 @@ async def load_demo(db: Database, apps: int = 36, seed: int = 7) -> dict[str, An
             region=None if hosting == "ON_PREMISES" else _REGIONS[index % 2],
         )
         app_id = encode("App", app.id)
-        for member in rng.sample([p for p in people if p.id != contact.id], k=rng.randint(1, 4)):
+        members = rng.sample([p for p in people if p.id != contact.id], k=rng.randint(1, 4))
+        for member in members:
             await call(app_cases.add_team_member, app_id=app_id, person_id=_gid(member))
+        if hosting == "MENDIX_CLOUD":  # environments, and a grant by the technical contact
+            for env_name, production in (("Acceptance", False), ("Production", True)):
+                env = await call(
+                    env_cases.add_environment, app_id=app_id, name=env_name, production=production
+                )
+            await permission_cases.grant_rights(
+                db,
+                contact,
+                {
+                    "environment_id": encode("Environment", env.id),
+                    "person_id": _gid(members[0]),
+                    "rights": ["ACCESS_TO_MONITORING", "VIEW_LOGS"],
+                },
+            )
         if index == 3:  # an On-Premises app with two technical contacts
             second = next(p for p in people if p.mendix_id and p.id != contact.id)
             await call(contact_cases.add_technical_contact, app_id=app_id, person_id=_gid(second))

@@ -19,6 +19,7 @@ from store.db import Database, Store
 log = logging.getLogger(__name__)
 
 Stop = Callable[[], Awaitable[None]]
+STOP_GRACE = 30.0
 
 
 @dataclass(frozen=True)
@@ -38,22 +39,29 @@ def periodic(smtp: SmtpSettings | None, interval: float) -> Callable[[Store], Aw
     """A lifespan hook: starts the loop on the open store and returns how to stop it."""
 
     async def start(store: Store) -> Stop:
+        stopping = asyncio.Event()
+
         async def loop() -> None:
-            while True:
+            while not stopping.is_set():
                 try:
                     report = await run_once(store.db, smtp)
                     if report.notices.renewal_notices or report.notices.maintenance_notices:
                         log.info("Queued notices: %s", report.notices)
                 except Exception:  # keep serving; the next pass retries
                     log.exception("Notice pass failed")
-                await asyncio.sleep(interval)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), timeout=interval)
 
         task = asyncio.create_task(loop(), name="notices")
 
         async def stop() -> None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            """Let the pass under way finish (so a sent message is also marked SENT), then end;
+            a pass stuck longer than STOP_GRACE is cancelled (its claims expire and retry)."""
+            stopping.set()
+            try:
+                await asyncio.wait_for(task, timeout=STOP_GRACE)
+            except TimeoutError:
+                log.warning("Notice pass did not finish in %ss; cancelled", STOP_GRACE)
 
         return stop
 

@@ -18,9 +18,10 @@ from resolvers.changes import commit, error
 from resolvers.errors import ErrorCode, UserError, fail
 from resolvers.ids import AppId, PersonId, decode
 from resolvers.inputs import Input, Name, Region, Search, Subdomain, Version, parse
+from resolvers.permissions import audit_removed_grants
 from store import apps as app_store
 from store import audit as audit_store
-from store.apps import AppRecord, AppStatus, Hosting
+from store.apps import AppRecord, AppStatus, Change, Hosting
 from store.audit import AuditAction
 from store.db import Database
 from store.pagination import Page, Window
@@ -152,11 +153,18 @@ async def remove_team_member(db: Database, viewer: PersonRecord, data: dict[str,
             )
         return None
 
+    async def attempt() -> Change | None:
+        # their environment grants go in the same update; each is audited as revoked
+        change = await app_store.remove_member(db, app.id, args.person_id, args.expected_version)
+        if change is not None:
+            await audit_removed_grants(db, viewer, change, args.person_id)
+        return change
+
     return await commit(
         db,
         viewer,
         AuditAction.TEAM_MEMBER_REMOVED,
-        app_store.remove_member(db, app.id, args.person_id, args.expected_version),
+        attempt(),
         app,
         args.expected_version,
         why,

@@ -16,6 +16,7 @@ from store import tokens as token_store
 from store.apps import AppRecord
 from store.db import Database, Document
 from store.people import PersonRecord, PersonStatus
+from store.tokens import TokenKind
 
 
 async def authenticate(db: Database, authorization: str | None) -> PersonRecord | None:
@@ -26,12 +27,23 @@ async def authenticate(db: Database, authorization: str | None) -> PersonRecord 
     if scheme.lower() != "bearer" or not token.strip():
         return None
     record = await token_store.find_token(db, token.strip())
-    if record is None:
+    if record is None or record.kind is not TokenKind.PERSON or record.person_id is None:
         return None
     person = await people_store.get_person(db, record.person_id)
     if person is None or person.status is not PersonStatus.ACTIVE:
         return None
     return person
+
+
+async def authenticate_node(db: Database, authorization: str | None) -> ObjectId | None:
+    """The app whose cloud node sent ``Authorization: Bearer <node token>``, if any."""
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    record = await token_store.find_token(db, token.strip())
+    if record is None or record.kind is not TokenKind.NODE:
+        return None
+    return record.app_id
 
 
 def app_scope(viewer: PersonRecord) -> Document | None:

@@ -44,6 +44,7 @@ def _checked(type_name: str) -> BeforeValidator:
 AppId = Annotated[ObjectId, _checked("App")]
 PersonId = Annotated[ObjectId, _checked("Person")]
 SupportRequestId = Annotated[ObjectId, _checked("SupportRequest")]
+EnvironmentId = Annotated[ObjectId, _checked("Environment")]
 
 
 def parse_key(value: str) -> ObjectId | None:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from store.cloud import EnvironmentRecord, GrantRecord
 from store.db import Database, Document
 from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
@@ -60,6 +61,10 @@ class AppRecord(Record):
     version: int
     region: str | None = None
     licenses: tuple[LicenseRecord, ...] = ()
+    # Mendix Cloud (store/cloud.py): environments, explicit grants, the connected project
+    environments: tuple[EnvironmentRecord, ...] = ()
+    grants: tuple[GrantRecord, ...] = ()
+    project_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,8 @@ async def ensure_indexes(db: Database) -> None:
     await apps.create_index([("technical_contact_ids", ASCENDING)], name="technical_contact_ids")
     await apps.create_index([("account_executive_id", ASCENDING)], name="account_executive_id")
     await apps.create_index([("hosting", ASCENDING), ("status", ASCENDING)], name="hosting_status")
+    await apps.create_index([("environments.environment_id", ASCENDING)], name="environment_ids")
+    await apps.create_index([("grants.person_id", ASCENDING)], name="grant_person_ids")
 
 
 async def create_app(
@@ -234,13 +241,16 @@ async def add_member(
 async def remove_member(
     db: Database, app_id: ObjectId, person_id: ObjectId, expected_version: int | None = None
 ) -> Change | None:
-    """Remove a team member who is not a technical contact."""
+    """Remove a team member who is not a technical contact, and their grants with them."""
     return await _apply(
         db,
         app_id,
         {"member_ids": person_id, "technical_contact_ids": {"$ne": person_id}},
-        {"$pull": {"member_ids": person_id}},
-        lambda old: {"member_ids": _without(old.member_ids, person_id)},
+        {"$pull": {"member_ids": person_id, "grants": {"person_id": person_id}}},
+        lambda old: {
+            "member_ids": _without(old.member_ids, person_id),
+            "grants": tuple(grant for grant in old.grants if grant.person_id != person_id),
+        },
         expected_version,
     )
 

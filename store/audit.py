@@ -39,6 +39,12 @@ class AuditAction(StrEnum):
     SUPPORT_REQUEST_REJECTED = "SUPPORT_REQUEST_REJECTED"
     SUPPORT_REQUEST_APPROVED = "SUPPORT_REQUEST_APPROVED"
     MAINTENANCE_POSTED = "MAINTENANCE_POSTED"
+    ENVIRONMENT_CREATED = "ENVIRONMENT_CREATED"
+    ENVIRONMENT_STATE_CHANGED = "ENVIRONMENT_STATE_CHANGED"
+    ENVIRONMENT_RIGHTS_GRANTED = "ENVIRONMENT_RIGHTS_GRANTED"
+    ENVIRONMENT_RIGHTS_REVOKED = "ENVIRONMENT_RIGHTS_REVOKED"
+    PROJECT_CONNECTED = "PROJECT_CONNECTED"
+    ALERT_SETTINGS_CHANGED = "ALERT_SETTINGS_CHANGED"
 
 
 class AuditEventRecord(Record):
@@ -49,6 +55,8 @@ class AuditEventRecord(Record):
     version: int | None = None
     before: dict[str, Any] | None = None
     after: dict[str, Any] | None = None
+    environment_id: ObjectId | None = None
+    production: bool | None = None  # set on environment events: whether it is production
     at: UtcDatetime
 
 
@@ -71,9 +79,15 @@ async def record(
     version: int | None = None,
     before: Document | None = None,
     after: Document | None = None,
+    environment_id: ObjectId | None = None,
+    production: bool | None = None,
 ) -> AuditEventRecord:
     """Append one event. ``version`` is the app's version after the change it records."""
+    extra: Document = {}
+    if environment_id is not None:
+        extra = {"environment_id": environment_id, "production": production}
     doc: Document = {
+        **extra,
         "_id": ObjectId(),
         "action": action.value,
         "actor_id": actor_id,

@@ -73,9 +73,21 @@ async def connect(
 
 async def ensure_indexes(db: Database) -> None:
     """Create every collection's indexes; safe to call on every start."""
-    from store import apps, audit, licenses, maintenance, notifications, people, support, tokens
+    from store import (
+        alerts,
+        apps,
+        audit,
+        events,
+        licenses,
+        maintenance,
+        notifications,
+        people,
+        support,
+        tokens,
+    )
 
-    for module in (people, apps, audit, tokens, licenses, notifications, support, maintenance):
+    modules = (people, apps, audit, tokens, licenses, notifications, support, maintenance)
+    for module in (*modules, alerts, events):
         await module.ensure_indexes(db)
 
 

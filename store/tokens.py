@@ -1,9 +1,14 @@
-"""Bearer tokens: random, shown once, stored only as a SHA-256 hash."""
+"""Bearer tokens: random, shown once, stored only as a SHA-256 hash.
+
+A token belongs to a person (``PERSON``) or to one app's cloud node (``NODE``), which may
+only report that app's metrics.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from enum import StrEnum
 from typing import Any
 
 from bson import ObjectId
@@ -17,11 +22,18 @@ COLLECTION = "tokens"
 PREFIX = "mxo_"
 
 
+class TokenKind(StrEnum):
+    PERSON = "PERSON"
+    NODE = "NODE"
+
+
 class TokenRecord(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True, populate_by_name=True, frozen=True)
 
     digest: str = Field(alias="_id")
-    person_id: ObjectId
+    kind: TokenKind = TokenKind.PERSON
+    person_id: ObjectId | None = None
+    app_id: ObjectId | None = None
     label: str
     created_at: UtcDatetime
 
@@ -43,6 +55,21 @@ async def create_token(db: Database, person_id: ObjectId, label: str = "cli") ->
     token = PREFIX + secrets.token_urlsafe(32)
     await _tokens(db).insert_one(
         {"_id": digest(token), "person_id": person_id, "label": label, "created_at": now()}
+    )
+    return token
+
+
+async def create_node_token(db: Database, app_id: ObjectId, label: str = "node") -> str:
+    """Create a token for one app's cloud node (metric reports only); only its hash is stored."""
+    token = PREFIX + secrets.token_urlsafe(32)
+    await _tokens(db).insert_one(
+        {
+            "_id": digest(token),
+            "kind": TokenKind.NODE.value,
+            "app_id": app_id,
+            "label": label,
+            "created_at": now(),
+        }
     )
     return token
 

@@ -94,3 +94,45 @@ def test_notices_run_once_and_exactly_once_across_restarts(
     assert queued > 0  # the demo has On-Premises licenses inside their last 60 days
     assert main(["notices", "run"]) == 0
     assert "Queued 0 renewal and 0 maintenance notices" in capsys.readouterr().out
+
+
+def test_node_token_for_a_cloud_app(data_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    from resolvers.auth import authenticate, authenticate_node
+    from resolvers.ids import encode
+    from store import apps as app_store
+    from store.apps import Hosting
+    from store.pagination import Window
+
+    assert main(["demo"]) == 0
+
+    async def app_ids() -> dict[Hosting, str]:
+        store = await connect(None, data_file=data_file)
+        try:
+            page = await app_store.list_apps(store.db, {}, Window(first=10))
+            return {app.hosting: encode("App", app.id) for app in page.items}
+        finally:
+            await store.close()
+
+    ids = asyncio.run(app_ids())
+    capsys.readouterr()
+    assert main(["token", "create-node", "--app", ids[Hosting.MENDIX_CLOUD]]) == 0
+    token = capsys.readouterr().out.strip().splitlines()[-1]
+    assert token.startswith("mxo_")
+
+    async def check() -> None:
+        store = await connect(None, data_file=data_file)
+        try:
+            header = f"Bearer {token}"
+            assert await authenticate(store.db, header) is None  # not a person's token
+            key = await authenticate_node(store.db, header)
+            assert key is not None and encode("App", key) == ids[Hosting.MENDIX_CLOUD]
+        finally:
+            await store.close()
+
+    asyncio.run(check())
+    with pytest.raises(SystemExit, match="Mendix Cloud"):
+        main(["token", "create-node", "--app", ids[Hosting.ON_PREMISES]])
+    with pytest.raises(SystemExit, match="not an App ID"):
+        main(["token", "create-node", "--app", "nope"])

@@ -1,0 +1,274 @@
+"""Mendix Cloud environments (C3): adding them, start/stop, reading them with their app.
+
+Who may do what (rights are per environment; the technical contact holds all implicitly):
+- add an environment: Mendix Support (Mendix Cloud apps only);
+- start/stop: Transport rights.
+Grants are in resolvers/permissions.py, alerts in resolvers/alerts.py. Each change is one
+conditional update in store/environments.py (the filter is the rule); a refusal is explained
+from a fresh read (``apply``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from bson import ObjectId
+from pydantic import Field
+
+from resolvers.auth import app_scope, require_support, visible_app
+from resolvers.errors import ErrorCode, UserError, UserErrors, fail
+from resolvers.ids import AppId, EnvironmentId
+from resolvers.inputs import Input, Version, parse
+from store import apps as app_store
+from store import audit as audit_store
+from store import environments as env_store
+from store.apps import AppRecord, Change, Hosting
+from store.audit import AuditAction
+from store.cloud import EnvironmentRecord, EnvironmentRight, EnvironmentState, rights_of
+from store.db import Database
+from store.people import PersonRecord
+
+MANAGE = EnvironmentRight.MANAGE_PERMISSIONS
+
+
+class AddEnvironmentInput(Input):
+    app_id: AppId
+    name: Annotated[str, Field(min_length=1, max_length=60, pattern=r"^[A-Za-z0-9][\w .-]*$")]
+    production: bool = False
+    expected_version: Version | None = None
+
+
+class SetStateInput(Input):
+    environment_id: EnvironmentId
+    state: EnvironmentState
+    expected_version: Version | None = None
+
+
+def locate(app: AppRecord, environment_id: ObjectId) -> tuple[int, EnvironmentRecord]:
+    for index, environment in enumerate(app.environments):
+        if environment.environment_id == environment_id:
+            return index, environment
+    fail(ErrorCode.NOT_FOUND, "No environment with this ID", ["input", "environmentId"])
+
+
+async def visible_environment(
+    db: Database, viewer: PersonRecord, environment_id: ObjectId
+) -> tuple[AppRecord, int, EnvironmentRecord]:
+    """The environment and its app if the viewer may see the app; otherwise NOT_FOUND."""
+    app = await env_store.find_by_environment(db, environment_id, app_scope(viewer))
+    if app is None:
+        fail(ErrorCode.NOT_FOUND, "No environment with this ID", ["input", "environmentId"])
+    index, environment = locate(app, environment_id)
+    return app, index, environment
+
+
+def viewer_rights(viewer: PersonRecord, app: AppRecord, environment_id: ObjectId) -> set[Any]:
+    return rights_of(viewer.id, environment_id, app.technical_contact_ids, app.grants)
+
+
+Diagnose = Callable[[AppRecord], UserError | None]
+
+
+async def apply(
+    db: Database,
+    app_id: ObjectId,
+    attempt: Awaitable[Change | None],
+    version: int | None,
+    *why: Diagnose,
+) -> Change:
+    """Await a conditional update; on refusal name the first broken rule from a fresh read."""
+    change = await attempt
+    if change is not None:
+        return change
+    fresh = await app_store.get_app(db, app_id)
+    if fresh is None:
+        fail(ErrorCode.NOT_FOUND, "No app with this ID", ["input", "appId"])
+    if version is not None and fresh.version != version:
+        fail(
+            ErrorCode.VERSION_CONFLICT,
+            f"The app is at version {fresh.version}, not {version}",
+            ["input", "expectedVersion"],
+        )
+    for check in why:
+        error = check(fresh)
+        if error is not None:
+            raise UserErrors([error])
+    raise UserErrors(
+        [
+            UserError(
+                "The app changed while this request ran; read it again and retry",
+                ErrorCode.CONCURRENT_CHANGE,
+            )
+        ]
+    )
+
+
+def mendix_cloud(app: AppRecord) -> UserError | None:
+    if app.hosting is not Hosting.MENDIX_CLOUD:
+        return UserError(
+            "Only Mendix Cloud apps have environments",
+            ErrorCode.WRONG_HOSTING_TYPE,
+            ["input", "appId"],
+        )
+    return None
+
+
+def needs_right(
+    viewer: PersonRecord, environment_id: ObjectId, right: EnvironmentRight
+) -> Diagnose:
+    def check(app: AppRecord) -> UserError | None:
+        if right not in viewer_rights(viewer, app, environment_id):
+            label = right.value.replace("_", " ").capitalize()
+            return UserError(f"You need {label} on this environment", ErrorCode.MISSING_RIGHT)
+        return None
+
+    return check
+
+
+async def add_environment(
+    db: Database, viewer: PersonRecord, data: dict[str, Any]
+) -> EnvironmentView:
+    args = parse(AddEnvironmentInput, data)
+    app = await visible_app(db, viewer, args.app_id)
+    require_support(viewer)
+    change = await apply(
+        db,
+        app.id,
+        env_store.add_environment(
+            db,
+            app.id,
+            name=args.name,
+            production=args.production,
+            expected_version=args.expected_version,
+        ),
+        args.expected_version,
+        mendix_cloud,
+        lambda fresh: (
+            UserError(
+                "This app has an environment with this name",
+                ErrorCode.DUPLICATE_ENVIRONMENT_NAME,
+                ["input", "name"],
+            )
+            if any(env.name == args.name for env in fresh.environments)
+            else None
+        ),
+    )
+    environment = change.after.environments[-1]
+    await _audit(
+        db,
+        viewer,
+        AuditAction.ENVIRONMENT_CREATED,
+        change,
+        environment,
+        None,
+        None,
+        {"name": environment.name, "production": environment.production},
+    )
+    return EnvironmentView(change.after, environment)
+
+
+async def set_environment_state(
+    db: Database, viewer: PersonRecord, data: dict[str, Any]
+) -> EnvironmentView:
+    """Start or stop an environment (Transport rights)."""
+    args = parse(SetStateInput, data)
+    app, index, environment = await visible_environment(db, viewer, args.environment_id)
+    change = await apply(
+        db,
+        app.id,
+        env_store.set_state(
+            db,
+            app.id,
+            index,
+            environment.environment_id,
+            args.state,
+            viewer.id,
+            args.expected_version,
+        ),
+        args.expected_version,
+        needs_right(viewer, environment.environment_id, EnvironmentRight.TRANSPORT_RIGHTS),
+        lambda fresh: (
+            UserError(
+                f"The environment is {args.state.value} already",
+                ErrorCode.ALREADY_IN_STATE,
+                ["input", "state"],
+            )
+            if fresh.environments[index].state is args.state
+            else None
+        ),
+    )
+    after = change.after.environments[index]
+    await _audit(
+        db,
+        viewer,
+        AuditAction.ENVIRONMENT_STATE_CHANGED,
+        change,
+        after,
+        None,
+        {"state": environment.state.value},
+        {"state": after.state.value},
+    )
+    return EnvironmentView(change.after, after)
+
+
+@dataclass  # not frozen: strawberry's relay marks node results with an attribute
+class EnvironmentView:
+    """An environment together with the app it belongs to (what the graph layer shows)."""
+
+    app: AppRecord
+    environment: EnvironmentRecord
+
+    @property
+    def id(self) -> ObjectId:
+        return self.environment.environment_id
+
+    @property
+    def name(self) -> str:
+        return self.environment.name
+
+    @property
+    def production(self) -> bool:
+        return self.environment.production
+
+    @property
+    def state(self) -> EnvironmentState:
+        return self.environment.state
+
+    @property
+    def created_at(self) -> Any:
+        return self.environment.created_at
+
+
+async def _audit(
+    db: Database,
+    viewer: PersonRecord,
+    action: AuditAction,
+    change: Change,
+    environment: EnvironmentRecord,
+    person_id: ObjectId | None,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    await audit_store.record(
+        db,
+        action,
+        actor_id=viewer.id,
+        app_id=change.after.id,
+        person_id=person_id,
+        version=change.after.version,
+        before=before,
+        after=after,
+        environment_id=environment.environment_id,
+        production=environment.production,
+    )
+
+
+async def get_visible_environment(
+    db: Database, viewer: PersonRecord, key: ObjectId
+) -> EnvironmentView | None:
+    app = await env_store.find_by_environment(db, key, app_scope(viewer))
+    if app is None:
+        return None
+    return EnvironmentView(app, locate(app, key)[1])
