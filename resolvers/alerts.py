@@ -21,6 +21,7 @@ from bson import ObjectId
 from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from resolvers.alert_mail import mail_alert
 from resolvers.environments import (
     EnvironmentView,
     apply,
@@ -216,10 +217,11 @@ async def _raise_alert(
         if MONITORING in rights_of(person, key, app.technical_contact_ids, app.grants)
     ]
     recipients = list(dict.fromkeys(recipients))
-    emails: list[str] = []
+    mailed: list[PersonRecord] = []
     if settings.email_enabled:
         people = await people_store.get_people(db, recipients)
-        emails = [p.email for p in people if p is not None and p.status is PersonStatus.ACTIVE]
+        mailed = [p for p in people if p is not None and p.status is PersonStatus.ACTIVE]
+    emails = [person.email for person in mailed]
     alert = await alert_store.insert_alert(
         db,
         {
@@ -240,6 +242,7 @@ async def _raise_alert(
             "email_recipients": emails,
         },
     )
+    await mail_alert(db, app, environment.name, category, previous, status, value, mailed, alert)
     event = await event_store.publish(
         db, event_store.ALERT_RAISED, app.id, alert_store.to_document(alert)
     )

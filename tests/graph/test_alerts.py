@@ -98,6 +98,9 @@ async def test_who_configures_alerts_and_who_receives_them(db: Any, support: Per
     assert data[F]["environment"]["alertSettings"]["recipients"] == [{"id": pid(c.member)}]
     alert = (await report(db, c.app["id"], env, APP_DISK=80))["alerts"][0]
     assert sorted(alert["emailRecipients"]) == sorted([c.contact.email, c.member.email])
+    mails = await db["notifications"].find({"kind": "ALERT"}).to_list(None)
+    assert sorted(m["to_email"] for m in mails) == sorted([c.contact.email, c.member.email])
+    assert all(m["subject"].startswith("[WARNING]") and "APP_DISK" in m["subject"] for m in mails)
     # a recipient who loses monitoring access is no longer alerted
     revoke = {"environmentId": env, "personId": pid(c.member), "rights": ["ACCESS_TO_MONITORING"]}
     await gql(
@@ -114,6 +117,8 @@ async def test_who_configures_alerts_and_who_receives_them(db: Any, support: Per
     )
     alert = (await report(db, c.app["id"], env, APP_DISK=10))["alerts"][0]
     assert alert["emailRecipients"] == [] and alert["recovered"] is True
+    # emails: 2 for WARNING, 1 for CRITICAL, none once email is off
+    assert await db["notifications"].count_documents({"kind": "ALERT"}) == 3
     stored = await db["alerts"].find_one({"status": "NORMAL"})
     assert stored["recipient_ids"] == [c.contact.id] and stored["email_enabled"] is False
 
@@ -182,6 +187,7 @@ async def test_concurrent_identical_reports_raise_one_alert(db: Any, support: Pe
     assert [(a["previousStatus"], a["status"]) for a in raised] == [("NORMAL", "CRITICAL")]
     assert await db["alerts"].count_documents({}) == 1
     assert await db["events"].count_documents({}) == 1
+    assert await db["notifications"].count_documents({"kind": "ALERT"}) == 1  # the contact
 
 
 async def test_concurrent_mixed_reports_raise_one_alert_per_change(
