@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 
 from graph import apps, people
 from graph.audit import AuditEvent
+from graph.fast import FastExecutionContext
 from graph.limits import limit_extensions
 from graph.masking import ShapeErrors
 
@@ -23,11 +24,14 @@ Mutation = merge_types("Mutation", (people.Mutation, apps.Mutation))
 
 
 def build_schema() -> strawberry.Schema:
+    """The schema; graph/fast.py's executor compiles stored-field reads (``standard()``
+    switches it off for a block, e.g. the differential tests and the benchmark)."""
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
         types=[AuditEvent],
         extensions=[*limit_extensions(), ShapeErrors],  # type: ignore[list-item]
+        execution_context_class=FastExecutionContext,
     )
 
 
