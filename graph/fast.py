@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import logging
 import os
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -51,6 +52,8 @@ from graphql.language import DirectiveNode, Visitor, visit
 from graphql.pyutils import Path, Undefined, gather_with_cancel
 from strawberry import relay
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+log = logging.getLogger(__name__)
 
 VERIFIED_WITH = {"graphql-core": "3.3.2", "strawberry-graphql": "0.341.2"}
 PLAN_CACHE_SIZE = 256
@@ -279,7 +282,7 @@ class _Compiler:
                 "        return SLOW(ex, v, path, fpath)",
             ]
         source += ["    d = {}", "    aw = None", "    try:"]
-        source += ["        " + line for line in body]
+        source += ["        " + line for line in body or ["pass"]]
         source += [
             "    except Exception:",
             "        if aw:",
@@ -422,6 +425,10 @@ class _Compiler:
             test = f"x is None or {test}"
             value = f"None if x is None else {value}" if value != "x" else "x"
         return test, value
+
+
+def _root_names(fields: Any) -> list[str]:
+    return [group[0].node.name.value for group in fields.values()]
 
 
 def field_def_name(group: Any) -> str:
@@ -589,7 +596,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             PLANS.plans.move_to_end(key)
             return PLANS.plans[key]
         PLANS.misses += 1
-        plan = self._compile(root_type)
+        try:
+            plan = self._compile(root_type)
+        except Exception:  # a gap in the compiler must never fail a request: decline
+            log.exception("compiling a read plan failed; standard execution serves it")
+            plan = None
         PLANS._put(PLANS.plans, key, plan)
         return plan
 
@@ -602,8 +613,8 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             self.operation,
             self.hide_suggestions,
         )
-        if new_defer_usages:
-            return None
+        if new_defer_usages or any(name in ("__schema", "__type") for name in _root_names(fields)):
+            return None  # introspection runs the standard way
         plan = Plan(fields)
         compiler = _Compiler(self, plan)
         for group in fields.values():
