@@ -31,6 +31,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 from enum import Enum
+from types import CoroutineType, GeneratorType
 from typing import Any
 
 from bson import ObjectId
@@ -112,6 +113,7 @@ class _PlanCache:
         self.variables: OrderedDict[Any, tuple[str, ...]] = OrderedDict()
         self.hits = 0
         self.misses = 0
+        self.reruns = 0
 
     def _put(self, table: OrderedDict[Any, Any], key: Any, value: Any) -> None:
         table[key] = value
@@ -147,6 +149,32 @@ def _is_plain(field_def: Any) -> bool:
     )
 
 
+LOADS = "fast_reads.loads"
+
+
+def loads(attribute: str, loader: str, *, many: bool) -> dict[str, Any]:
+    """Field metadata declaring a resolver that only loads stored keys through a DataLoader.
+
+    ``many=True`` declares exactly ``[x for x in await info.context.loaders.<loader>
+    .load_many(list(root.<attribute>)) if x is not None]``; ``many=False`` declares ``None if
+    root.<attribute> is None else await info.context.loaders.<loader>.load(root.<attribute>)``.
+    The compiled path then runs that load itself (same loader, same batching, same error
+    handling) instead of calling the resolver; the differential tests hold it to the
+    resolver's results.
+    """
+    return {LOADS: (attribute, loader, many)}
+
+
+def _load_spec(field_def: Any) -> tuple[str, str, bool] | None:
+    field = _strawberry_field(field_def)
+    if field is None or field.extensions or field.arguments or field_def.args:
+        return None
+    spec = (field.metadata or {}).get(LOADS)
+    if spec is None or not all(part.isidentifier() for part in spec[:2]):
+        return None
+    return spec  # type: ignore[no-any-return]
+
+
 def _node_id_attr(parent: GraphQLObjectType, field_def: Any) -> str | None:
     """The NodeID attribute when ``field_def`` is relay's default ``id`` resolver."""
     field = _strawberry_field(field_def)
@@ -173,21 +201,20 @@ def _node_id_attr(parent: GraphQLObjectType, field_def: Any) -> str | None:
     return attr if attr.isidentifier() else None
 
 
-def _enum_table(enum_type: GraphQLEnumType) -> tuple[type, dict[Any, str]] | None:
-    """Python enum class and member -> serialized name, as the type's own coercion gives."""
-    values = [value.value for value in enum_type.values.values()]
-    classes = {type(value) for value in values}
-    if len(classes) != 1:
-        return None
-    (cls,) = classes
-    if not issubclass(cls, Enum):
+def _enum_table(enum_type: GraphQLEnumType) -> tuple[type, dict[Any, Any]] | None:
+    """Python enum class and member -> output value, as the type's own coercion gives."""
+    definition = (enum_type.extensions or {}).get("strawberry-definition")
+    cls = getattr(definition, "wrapped_cls", None)
+    if not isinstance(cls, type) or not issubclass(cls, Enum):
         return None
     table = {}
-    for value in values:
+    for member in cls:
         try:
-            table[value] = enum_type.coerce_output_value(value)
+            coerced = enum_type.coerce_output_value(member)
         except Exception:
-            return None
+            continue  # not representable: left to the standard completion (an error)
+        if coerced is not None and coerced is not Undefined:
+            table[member] = coerced
     return cls, table
 
 
@@ -342,6 +369,10 @@ class _Compiler:
                 ]
                 lines += ["    " + line for line in delegate]
                 continue
+            load = _load_spec(field_def)
+            if load is not None and comp is not None:
+                lines += self.load_lines(load, rtype, group, comp, key, fpath, delegate)
+                continue
             if not _is_plain(field_def):
                 lines += delegate
                 continue
@@ -382,7 +413,7 @@ class _Compiler:
                 "else:",
                 "  try:",
                 f"    r = {c}(ex, x, fp, fp)",
-                "    if ex.is_awaitable(r):",
+                "    if type(r) is not dict and type(r) is not list and ex.is_awaitable(r):",
                 f"        r = await_completed(ex, r, {rt}, {g}, fp)",
                 "        if aw is None:",
                 "            aw = []",
@@ -392,6 +423,23 @@ class _Compiler:
                 "    r = None",
                 f"  d[{key}] = r",
             ]
+        return lines
+
+    def load_lines(
+        self, load: Any, rtype: Any, group: Any, comp: Any, key: str, fpath: str, delegate: Any
+    ) -> list[str]:
+        """Loaded references are batched: registered here, loaded and completed by _drain."""
+        attr, loader, many = load
+        entry = f"({loader!r}, {many}, x, d, {key}, {self.name('C', comp)}, {fpath})"
+        lines = ["try:", f"    x = v.{attr}", "except Exception:", "    x = MISSING"]
+        if many:
+            lines += ["if type(x) is tuple or type(x) is list:"]
+        elif not isinstance(rtype, GraphQLNonNull):
+            lines += ["if x is None:", f"    d[{key}] = None", "elif x is not MISSING:"]
+        else:
+            lines += ["if x is not None and x is not MISSING:"]
+        lines += [f"    d[{key}] = None", f"    ex._loads.append({entry})"]
+        lines += ["else:"] + ["    " + line for line in delegate]
         return lines
 
     def leaf_check(self, rtype: Any) -> tuple[str, str] | None:
@@ -496,8 +544,9 @@ def _list(inner: Any, item_type: Any, group: Any, slow: Any) -> Any:
             return slow(ex, value, path, fpath)
         is_awaitable = ex.is_awaitable
         for item in value:
-            if is_awaitable(item):  # standard completion awaits such items first
-                return slow(ex, value, path, fpath)
+            kind = type(item)
+            if kind not in _PLAIN and _awaitable_kind(ex, item):
+                return slow(ex, value, path, fpath)  # standard completion awaits items first
         results: list[Any] = []
         pending: list[int] | None = None
         try:
@@ -505,7 +554,8 @@ def _list(inner: Any, item_type: Any, group: Any, slow: Any) -> Any:
                 item_path = Path(path, index, None)
                 try:
                     completed = inner(ex, item, item_path, fpath)
-                    if is_awaitable(completed):
+                    kind = type(completed)
+                    if kind is not dict and kind is not list and is_awaitable(completed):
                         completed = _await_item(ex, completed, item_type, group, item_path)
                         if pending is None:
                             pending = []
@@ -523,6 +573,23 @@ def _list(inner: Any, item_type: Any, group: Any, slow: Any) -> Any:
         return _gather_list(results, pending)
 
     return complete
+
+
+_PLAIN: set[type] = {dict, str, int, float, bool, type(None), ObjectId, datetime}
+
+
+def _awaitable_kind(ex: Any, item: Any) -> bool:
+    """Whether ``item`` is awaitable; types that never are get remembered in _PLAIN."""
+    if ex.is_awaitable(item):
+        return True
+    kind = type(item)
+    if (
+        not hasattr(kind, "__await__")
+        and not isinstance(item, GeneratorType | CoroutineType)
+        and len(_PLAIN) < 1000
+    ):
+        _PLAIN.add(kind)
+    return False
 
 
 async def _gather_list(results: list[Any], pending: list[int]) -> list[Any]:
@@ -554,6 +621,58 @@ async def _await_completed(ex: Any, completed: Any, rtype: Any, group: Any, path
         return None
 
 
+async def _drain(ex: Any, result: Any, loads: list[Any]) -> Any:
+    """Load every registered reference in one batch per loader and round, then complete.
+
+    Any error here marks the operation for a standard re-run (see FastExecutionContext).
+    """
+    if ex.is_awaitable(result):
+        result = await result
+    while loads:
+        batch = loads[:]
+        loads.clear()
+        keys: dict[str, list[Any]] = {}
+        for loader, many, value, *_rest in batch:
+            keys.setdefault(loader, []).extend(value if many else (value,))
+        found: dict[str, dict[Any, Any]] = {}
+        try:
+            for loader, wanted in keys.items():
+                unique = list(dict.fromkeys(wanted))
+                records = await getattr(ex.context_value.loaders, loader).load_many(unique)
+                found[loader] = dict(zip(unique, records, strict=True))
+        except Exception as error:
+            for _loader, _many, _value, _d, _key, _complete, path in batch:
+                ex.mark_dirty(error, path)
+            return result
+        pending = []
+        previous, ex._loads = ex._loads, loads
+        try:
+            for loader, many, value, d, key, complete, path in batch:
+                records = found[loader]
+                if many:
+                    got = [records[k] for k in value]
+                    item = [record for record in got if record is not None]
+                else:
+                    item = records[value]
+                try:
+                    completed = complete(ex, item, path, path)
+                except Exception as error:
+                    ex.mark_dirty(error, path)
+                    completed = None
+                if type(completed) is not list and ex.is_awaitable(completed):
+                    pending.append((d, key, completed))
+                d[key] = completed
+        finally:
+            ex._loads = previous
+        for d, key, completed in pending:
+            try:
+                d[key] = await completed
+            except Exception as error:
+                ex.mark_dirty(error, None)
+                d[key] = None
+    return result
+
+
 async def _await_item(ex: Any, completed: Any, item_type: Any, group: Any, path: Any) -> Any:
     try:
         return await completed
@@ -566,10 +685,51 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     """graphql-core's executor with compiled completion of stored fields for queries."""
 
     _plan: Plan | None = None
+    _loads: list[Any] | None = None
+    _dirty: bool = False
+    _standard: bool = False
+
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        """Run the operation; when a compiled region met any error, run it the standard way.
+
+        Errors below the root fields are rare (malformed data, failing loads), and
+        queries only read, so rather than mirror every detail of error propagation and
+        error order the compiled path answers only error-free completions itself.
+        """
+        result = super().execute_operation(serially)
+        if self._plan is None:
+            return result
+        if self.is_awaitable(result):
+
+            async def checked() -> Any:
+                outcome = await result
+                return await self._rerun() if self._dirty else outcome
+
+            return checked()
+        if self._dirty:
+            return self._rerun()
+        return result
+
+    def _rerun(self) -> Any:
+        PLANS.reruns += 1
+        fresh = self.create_sub_executor(None)
+        fresh._plan = None
+        fresh._standard = True
+        fresh._dirty = False
+        fresh._relevant_sub_fields = {}
+        return fresh.execute_operation()
+
+    def handle_field_error(self, raw_error: Any, return_type: Any, group: Any, path: Any) -> None:
+        if self._plan is not None and path is not None and path.prev is not None:
+            self._dirty = True
+        super().handle_field_error(raw_error, return_type, group, path)
+
+    def mark_dirty(self, _error: Exception, _path: Any) -> None:
+        self._dirty = True
 
     def _find_plan(self, root_type: GraphQLObjectType) -> Plan | None:
         operation = self.operation
-        if not _ENABLED.get() or operation.operation != OperationType.QUERY:
+        if self._standard or not _ENABLED.get() or operation.operation != OperationType.QUERY:
             return None
         if operation.loc is None:
             return None
@@ -657,7 +817,13 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if plan is not None:
             entry = plan.completers.get(id(field_details_list))
             if entry is not None and entry[0] is return_type:
-                return entry[1](self, result, path, path)
+                previous, self._loads = self._loads, []
+                try:
+                    completed = entry[1](self, result, path, path)
+                    loads = self._loads
+                finally:
+                    self._loads = previous
+                return _drain(self, completed, loads) if loads else completed
         return super().complete_value(
             return_type, field_details_list, info, path, result, position_context
         )
