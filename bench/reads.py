@@ -309,14 +309,25 @@ def _runner(db: Any, viewer: Any, document: str, variables: Any) -> Callable[[],
 
 
 def http(size: int, seconds: float, port: int) -> None:
+    for data in ("memory", "embedded"):
+        _http(size, seconds, port, data)
+
+
+def _http(size: int, seconds: float, port: int, data: str) -> None:
+    where = (
+        "reads served from memory after the first"
+        if data == "memory"
+        else "reads on the embedded engine"
+    )
     print(
-        f"\nover HTTP (uvicorn, 1 worker, 127.0.0.1:{port}, {size:,} apps, 10 connections, "
-        f"{'wrk' if shutil.which('wrk') else 'httpx'} from a second process, {seconds:.0f} s each):"
+        f"\nover HTTP, {where} (uvicorn, 1 worker, 127.0.0.1:{port}, {size:,} apps,"
+        f" 10 connections, {'wrk' if shutil.which('wrk') else 'httpx'} from a second process,"
+        f" {seconds:.0f} s each):"
     )
     for mode in ("1", "0"):
         env = {**os.environ, "OWNERSHIP_FAST_READS": mode}
         server = subprocess.Popen(
-            [sys.executable, "-m", "bench.serve", str(size), str(port)],
+            [sys.executable, "-m", "bench.serve", str(size), str(port), data],
             stdout=subprocess.PIPE,
             env=env,
             text=True,
@@ -398,9 +409,11 @@ if __name__ == "__main__":
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--http-seconds", type=float, default=5)
-    parser.add_argument("--http-size", type=int, default=1000)
+    parser.add_argument("--http-size", type=int, default=100)
+    parser.add_argument("--only-http", action="store_true")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8731")))
     parsed = parser.parse_args()
-    asyncio.run(main(parsed))
+    if not parsed.only_http:
+        asyncio.run(main(parsed))
     if parsed.http_seconds > 0:
         http(parsed.http_size, parsed.http_seconds, parsed.port)

@@ -12,11 +12,13 @@ Everything else is *declined field by field*: resolver fields (loaded people, co
 with arguments, ...), abstract types and introspection run through graphql-core's own
 ``execute_field``; any value the generated code did not expect (a null in a non-null field,
 a wrong type, a failing ``is_type_of``) is handed back to the standard completion for that
-field, which produces exactly the standard value or error. Root resolvers (authorization,
-scoping, pagination, filters) run unchanged. The structure of the generated code mirrors
-graphql-core 3.3.2's executor (error handling, awaitable gathering, settling in the
-background) so errors are the same and arrive in the same order; tests/graph/test_fast.py
-checks it differentially and pins the versions it was verified against.
+field, which produces exactly the standard value or error. Fields declared with
+``loads(...)`` metadata (a resolver that only loads stored keys through a DataLoader) are
+loaded for the whole page in one batch per loader. If anything below the root fields
+raises an error, the operation is executed again the standard way and that response is
+returned: a response with errors always comes from standard execution. Root resolvers
+(authorization, scoping, pagination, filters) run unchanged. tests/graph/test_fast.py checks
+all this differentially and pins the versions it was verified against.
 """
 
 from __future__ import annotations
@@ -703,7 +705,10 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
             async def checked() -> Any:
                 outcome = await result
-                return await self._rerun() if self._dirty else outcome
+                if not self._dirty:
+                    return outcome
+                rerun = self._rerun()
+                return await rerun if self.is_awaitable(rerun) else rerun
 
             return checked()
         if self._dirty:

@@ -30,7 +30,7 @@ from store.people import PersonRecord, Role
 from tests.helpers import create_app, make_person, pid, run
 
 SETTINGS = settings(
-    max_examples=60,
+    max_examples=300,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     derandomize=True,
@@ -323,8 +323,10 @@ def test_the_dashboard_query_is_compiled_and_identical(clean: World, skip: bool)
 
 @pytest.mark.parametrize("skip", [False, True])
 def test_malformed_dashboard_query(malformed: World, lenient_records: None, skip: bool) -> None:
+    reruns = fast.PLANS.reruns
     for viewer in malformed.viewers:
         assert_same(malformed, NESTED, {"skip": skip}, viewer)
+    assert fast.PLANS.reruns > reruns  # errors below the roots: answered the standard way
 
 
 def test_mutations_and_introspection_are_declined(clean: World) -> None:
@@ -337,3 +339,19 @@ def test_mutations_and_introspection_are_declined(clean: World) -> None:
     result = clean.execute(document, {}, clean.viewers[1])
     assert result.errors is None
     assert fast.PLANS.misses == misses + 1  # the introspection query only
+
+
+def test_parser_and_validation_caches_hit(clean: World) -> None:
+    """The rules are built once (graph/limits.py), so the validation cache keyed by them hits."""
+    from strawberry.extensions.parser_cache import _get_parse_cache
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from graph.limits import CACHE_SIZE
+
+    document = "query CacheProbe { viewer { name } }"
+    clean.execute(document, {}, clean.viewers[0])
+    parsed = _get_parse_cache(CACHE_SIZE).cache_info().hits
+    validated = _get_validate_cache(CACHE_SIZE).cache_info().hits
+    clean.execute(document, {}, clean.viewers[0])
+    assert _get_parse_cache(CACHE_SIZE).cache_info().hits == parsed + 1
+    assert _get_validate_cache(CACHE_SIZE).cache_info().hits == validated + 1
