@@ -48,8 +48,8 @@ def main() -> None:
     async def open_store() -> Store:
         client = AsyncMongoMockClient(tz_aware=True)
         db = client.get_database("bench")
-        await ensure_indexes(db)
         _support, token = await seed(db, apps)
+        await ensure_indexes(db)  # after the bulk insert (mongomock checks unique keys per insert)
         if memory:
             await serve_from_memory(db)
         print(f"TOKEN {token}", flush=True)
