@@ -312,10 +312,11 @@ fragment More on App { again: name v: version ... on App { sub: subdomain } }
 
 @pytest.mark.parametrize("skip", [False, True])
 def test_the_dashboard_query_is_compiled_and_identical(clean: World, skip: bool) -> None:
-    reruns = fast.PLANS.reruns
+    reruns, served = fast.PLANS.reruns, fast.PLANS.served
     for viewer in clean.viewers:
         assert_same(clean, NESTED, {"skip": skip}, viewer)
-    assert fast.PLANS.reruns == reruns  # served by the compiled path, not its fallback
+    assert fast.PLANS.served == served + len(clean.viewers)  # compiled, not declined
+    assert fast.PLANS.reruns == reruns  # and not re-run the standard way
     hits = fast.PLANS.hits
     clean.execute(NESTED, {"skip": skip}, clean.viewers[0])
     assert fast.PLANS.hits == hits + 1  # cached by document and the @skip variable
