@@ -33,6 +33,8 @@ def non_null_completer(inner: Any, message: str) -> Any:
             raise TypeError(message)
         return completed
 
+    complete.inner = inner  # type: ignore[attr-defined]
+    complete.message = message  # type: ignore[attr-defined]
     return complete
 
 
@@ -54,6 +56,9 @@ def leaf_completer(rtype: Any, slow: Any) -> Any:
 
 def list_completer(inner: Any, item_type: Any, group: Any, slow: Any) -> Any:
     """Mirrors ``complete_list_value`` / ``complete_iterable_value`` for lists and tuples."""
+    # Non-null items: call the item completer directly and check for null here.
+    direct = getattr(inner, "inner", None)
+    message = getattr(inner, "message", "")
 
     def complete(ex: Any, value: Any, path: Any, fpath: Any) -> Any:
         if value is None:
@@ -72,7 +77,12 @@ def list_completer(inner: Any, item_type: Any, group: Any, slow: Any) -> Any:
             for index, item in enumerate(value):
                 item_path = Path(path, index, None)
                 try:
-                    completed = inner(ex, item, item_path, fpath)
+                    if direct is not None:
+                        completed = direct(ex, item, item_path, fpath)
+                        if completed is None:
+                            raise TypeError(message)
+                    else:
+                        completed = inner(ex, item, item_path, fpath)
                     kind = type(completed)
                     if kind is not dict and kind is not list and is_awaitable(completed):
                         completed = _await_item(ex, completed, item_type, group, item_path)
@@ -156,9 +166,12 @@ async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
         found: dict[str, dict[Any, Any]] = {}
         try:
             for loader, wanted in keys.items():
-                unique = list(dict.fromkeys(wanted))
+                index = {}
+                for k in wanted:
+                    index.setdefault(k.binary if type(k) is ObjectId else (type(k), k), k)
+                unique = list(index.values())
                 records = await getattr(ex.context_value.loaders, loader).load_many(unique)
-                found[loader] = dict(zip(unique, records, strict=True))
+                found[loader] = dict(zip(index, records, strict=True))
         except Exception as error:
             for _loader, _many, _value, _d, _key, _complete, path in batch:
                 ex.mark_dirty(error, path)
@@ -169,10 +182,13 @@ async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
             for loader, many, value, d, key, complete, path in batch:
                 records = found[loader]
                 if many:
-                    got = [records[k] for k in value]
+                    got = [
+                        records[k.binary if type(k) is ObjectId else (type(k), k)] for k in value
+                    ]
                     item = [record for record in got if record is not None]
                 else:
-                    item = records[value]
+                    k = value
+                    item = records[k.binary if type(k) is ObjectId else (type(k), k)]
                 try:
                     completed = complete(ex, item, path, path)
                 except Exception as error:
