@@ -14,6 +14,7 @@ from graph.audit import AuditEvent
 from graph.connections import Connection, connection, page_window
 from graph.context import Context
 from graph.environments import AlertCategory, ConnectProjectInput, Environment
+from graph.fast import loads
 from graph.licenses import License, LicenseExpansionRequest, licenses_of
 from graph.nodes import in_order
 from graph.notifications import Notification, notifications_field
@@ -110,17 +111,26 @@ class App(relay.Node):
         page = await alert_history(ctx.db, ctx.viewer, root, window, key, category)
         return connection(page)
 
-    @strawberry.field(description="Exactly one for Mendix Cloud; one or more for On-Premises.")
+    @strawberry.field(
+        description="Exactly one for Mendix Cloud; one or more for On-Premises.",
+        metadata=loads("technical_contact_ids", "people", many=True),
+    )
     async def technical_contacts(
         self, root: strawberry.Parent[AppRecord], info: Info
     ) -> list[Person]:
         return await _people(info, root.technical_contact_ids)
 
-    @strawberry.field(description="The team; technical contacts are always on it.")
+    @strawberry.field(
+        description="The team; technical contacts are always on it.",
+        metadata=loads("member_ids", "people", many=True),
+    )
     async def team_members(self, root: strawberry.Parent[AppRecord], info: Info) -> list[Person]:
         return await _people(info, root.member_ids)
 
-    @strawberry.field(description="Whom to ask for a license expansion.")
+    @strawberry.field(
+        description="Whom to ask for a license expansion.",
+        metadata=loads("account_executive_id", "people", many=False),
+    )
     async def account_executive(
         self, root: strawberry.Parent[AppRecord], info: Info
     ) -> Person | None:

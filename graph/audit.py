@@ -12,6 +12,7 @@ from strawberry import relay
 from strawberry.scalars import JSON
 
 from graph.context import Context
+from graph.fast import loads
 from graph.nodes import in_order
 from graph.people import Person
 from resolvers import audit as audit_cases
@@ -52,7 +53,10 @@ class AuditEvent(relay.Node):
             return None
         return strawberry.ID(encode("Environment", root.environment_id))
 
-    @strawberry.field(description="Who made the change (none for system changes).")
+    @strawberry.field(
+        description="Who made the change (none for system changes).",
+        metadata=loads("actor_id", "people", many=False),
+    )
     async def actor(self, root: strawberry.Parent[AuditEventRecord], info: Info) -> Person | None:
         if root.actor_id is None:
             return None

@@ -8,6 +8,7 @@ from strawberry.tools import merge_types
 
 from graph import alerts, apps, environments, licenses, notifications, people, support
 from graph.audit import AuditEvent
+from graph.fast import FastExecutionContext
 from graph.limits import limit_extensions
 from graph.masking import ShapeErrors
 
@@ -37,6 +38,8 @@ Subscription = merge_types("Subscription", (alerts.Subscription,))
 
 
 def build_schema() -> strawberry.Schema:
+    """The schema; graph/fast.py's executor compiles stored-field reads (``standard()``
+    switches it off for a block, e.g. the differential tests and the benchmark)."""
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
@@ -49,6 +52,7 @@ def build_schema() -> strawberry.Schema:
             alerts.Alert,
         ],
         extensions=[*limit_extensions(), ShapeErrors],  # type: ignore[list-item]
+        execution_context_class=FastExecutionContext,
     )
 
 

@@ -1,0 +1,333 @@
+"""The compiler: generated Python functions completing one selection on one object
+type, from the field groups graphql-core collects and the schema's strawberry metadata."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Any
+
+from bson import ObjectId
+from graphql import (
+    GraphQLBoolean,
+    GraphQLEnumType,
+    GraphQLInt,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLString,
+    is_abstract_type,
+)
+from graphql.execution.collect_fields import collect_subfields
+from graphql.execution.executor import Executor
+from graphql.language import DirectiveNode, Visitor, visit
+from graphql.pyutils import Path, Undefined
+from strawberry import relay
+
+from graph.fast_fields import (
+    enum_table,
+    field_def_name,
+    is_isoformat,
+    is_plain,
+    load_spec,
+    named_type,
+    node_id_attr,
+    strawberry_field,
+)
+from graph.fast_runtime import (
+    await_completed,
+    gather_object,
+    leaf_completer,
+    list_completer,
+    non_null_completer,
+    slow_completer,
+)
+
+MISSING = object()
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
+
+
+class _VarCollector(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_directive(self, node: DirectiveNode, *_args: Any) -> None:
+        if node.name.value in ("skip", "include"):
+            for argument in node.arguments or ():
+                value = argument.value
+                if value.kind == "variable":
+                    self.names.add(value.name.value)  # type: ignore[attr-defined]
+
+
+def directive_variables(document: Any) -> tuple[str, ...]:
+    collector = _VarCollector()
+    visit(document, collector)
+    return tuple(sorted(collector.names))
+
+
+class Plan:
+    """One compiled operation: root fields and completers keyed by field group identity."""
+
+    def __init__(self, root_fields: Any) -> None:
+        self.root_fields = root_fields
+        self.completers: dict[int, tuple[Any, Any]] = {}
+        self.keep: list[Any] = []  # field groups stay alive: their ids key ``completers``
+
+
+class Compiler:
+    """Generates the completers of one plan from field groups and the schema."""
+
+    def __init__(self, executor: Executor, plan: Plan) -> None:
+        self.ex = executor
+        self.plan = plan
+        self.lines: list[str] = []
+        self.env: dict[str, Any] = {
+            "Path": Path,
+            "Undefined": Undefined,
+            "ObjectId": ObjectId,
+            "datetime": datetime,
+            "str": str,
+            "int": int,
+            "bool": bool,
+            "float": float,
+            "type": type,
+            "isinstance": isinstance,
+            "Exception": Exception,
+            "b64": base64.b64encode,
+            "Node": relay.Node,
+            "MISSING": MISSING,
+            "await_completed": await_completed,
+            "gather_object": gather_object,
+            "INT_MIN": _INT_MIN,
+            "INT_MAX": _INT_MAX,
+        }
+        self.count = 0
+
+    def name(self, prefix: str, value: Any) -> str:
+        self.count += 1
+        key = f"{prefix}{self.count}"
+        self.env[key] = value
+        return key
+
+    # Completers: callables ``(ex, value, path, field_path)`` mirroring ``complete_value``.
+
+    def completer(
+        self, rtype: Any, group: Any, parent: GraphQLObjectType, field_def: Any
+    ) -> Any | None:
+        """A completer for ``rtype`` or None when the standard completion must do it."""
+        slow = slow_completer(rtype, group, parent, field_def)
+        if isinstance(rtype, GraphQLNonNull):
+            inner = self.completer(rtype.of_type, group, parent, field_def)
+            if inner is None:
+                return None
+            message = f"Cannot return null for non-nullable field {parent}.{field_def_name(group)}."
+            return non_null_completer(inner, message)
+        if isinstance(rtype, GraphQLList):
+            item_type = rtype.of_type
+            inner = self.completer(item_type, group, parent, field_def)
+            if inner is None:
+                return None
+            return list_completer(inner, item_type, group, slow)
+        if isinstance(rtype, GraphQLObjectType):
+            return self.object_completer(rtype, group, slow)
+        if is_abstract_type(rtype):
+            return None
+        return leaf_completer(rtype, slow)
+
+    def object_completer(self, otype: GraphQLObjectType, group: Any, slow: Any) -> Any:
+        ex = self.ex
+        fields, _defer, _forbidden = collect_subfields(
+            ex.schema,
+            ex.fragments,
+            ex.variable_values,
+            ex.operation,
+            otype,
+            group,
+            ex.hide_suggestions,
+        )
+        body = self.object_body(otype, fields)
+        fn_name = f"obj{self.count + 1}_{otype.name}"
+        self.count += 1
+        source = [
+            f"def {fn_name}(ex, v, path, fpath):",
+            "    if v is None:",
+            "        return None",
+            "    if isinstance(v, Exception):",
+            "        return SLOW(ex, v, path, fpath)",
+        ]
+        if otype.is_type_of is not None:
+            source += [
+                "    try:",
+                "        ok = ITO(v, None)",
+                "    except Exception:",
+                "        ok = False",
+                "    if ok is not True:",
+                "        return SLOW(ex, v, path, fpath)",
+            ]
+        source += ["    d = {}", "    aw = None", "    try:"]
+        source += ["        " + line for line in body or ["pass"]]
+        source += [
+            "    except Exception:",
+            "        if aw:",
+            "            ex.settle_in_background([d[k] for k in aw])",
+            "        raise",
+            "    if aw is None:",
+            "        return d",
+            "    return gather_object(d, aw)",
+        ]
+        env = dict(self.env)
+        env["SLOW"] = slow
+        env["ITO"] = otype.is_type_of
+        exec("\n".join(source), env)
+        return env[fn_name]
+
+    def object_body(self, otype: GraphQLObjectType, fields: Any) -> list[str]:
+        lines: list[str] = []
+        schema = self.ex.schema
+        tname = otype.name
+        for response_name, group in fields.items():
+            self.plan.keep.append(group)
+            key = repr(response_name)
+            field_name = group[0].node.name.value
+            g = self.name("G", group)
+            fpath = f"Path(path, {key}, {tname!r})"
+            if field_name == "__typename":
+                lines.append(f"d[{key}] = {tname!r}")
+                continue
+            field_def = schema.get_field(otype, field_name)
+            if field_def is None:
+                continue  # graphql-core skips unknown fields too (validation forbids them)
+            rtype = field_def.type
+            ot = self.name("OT", otype)
+            delegate = [
+                f"r = ex.execute_field({ot}, v, {g}, {fpath}, None)",
+                "if r is not Undefined:",
+                f"    d[{key}] = r",
+                "    if ex.is_awaitable(r):",
+                "        if aw is None:",
+                "            aw = []",
+                f"        aw.append({key})",
+            ]
+            # Composite results of any field (plain or resolver) get compiled completion.
+            comp = self.completer(rtype, group, otype, field_def)
+            if comp is not None:
+                self.plan.completers[id(group)] = (rtype, comp)
+            id_attr = node_id_attr(otype, field_def)
+            if id_attr is not None and named_type(rtype) is schema.get_type("ID"):
+                lines += [
+                    "try:",
+                    f"    x = v.{id_attr}",
+                    "except Exception:",
+                    "    x = MISSING",
+                    "if (type(x) is ObjectId or type(x) is str) and not isinstance(v, Node):",
+                    f"    d[{key}] = b64(f'{tname}:{{x}}'.encode()).decode()",
+                    "else:",
+                ]
+                lines += ["    " + line for line in delegate]
+                continue
+            load = load_spec(field_def)
+            if load is not None and comp is not None:
+                lines += self.load_lines(load, rtype, group, comp, key, fpath, delegate)
+                continue
+            if not is_plain(field_def):
+                lines += delegate
+                continue
+            attr = strawberry_field(field_def).python_name
+            named = named_type(rtype)
+            if isinstance(named, GraphQLScalarType | GraphQLEnumType):
+                check = self.leaf_check(rtype)
+                if check is None:
+                    lines += delegate
+                    continue
+                test, value = check
+                lines += [
+                    "try:",
+                    f"    x = v.{attr}",
+                    "except Exception:",
+                    "    x = MISSING",
+                    f"if {test}:",
+                    f"    d[{key}] = {value}",
+                    "else:",
+                ]
+                lines += ["    " + line for line in delegate]
+                continue
+            if comp is None:
+                lines += delegate
+                continue
+            c = self.name("C", comp)
+            rt = self.name("RT", rtype)
+            lines += [
+                f"fp = {fpath}",
+                "try:",
+                f"    x = v.{attr}",
+                "except Exception:",
+                "    x = MISSING",
+                "if x is MISSING or ex.is_awaitable(x):",
+            ]
+            lines += ["    " + line for line in delegate]
+            lines += [
+                "else:",
+                "  try:",
+                f"    r = {c}(ex, x, fp, fp)",
+                "    if type(r) is not dict and type(r) is not list and ex.is_awaitable(r):",
+                f"        r = await_completed(ex, r, {rt}, {g}, fp)",
+                "        if aw is None:",
+                "            aw = []",
+                f"        aw.append({key})",
+                "  except Exception as error:",
+                f"    ex.handle_field_error(error, {rt}, {g}, fp)",
+                "    r = None",
+                f"  d[{key}] = r",
+            ]
+        return lines
+
+    def load_lines(
+        self, load: Any, rtype: Any, group: Any, comp: Any, key: str, fpath: str, delegate: Any
+    ) -> list[str]:
+        """Loaded references are batched: registered here, loaded and completed by drain."""
+        attr, loader, many = load
+        entry = f"({loader!r}, {many}, x, d, {key}, {self.name('C', comp)}, {fpath})"
+        lines = ["try:", f"    x = v.{attr}", "except Exception:", "    x = MISSING"]
+        if many:
+            lines += ["if type(x) is tuple or type(x) is list:"]
+        elif not isinstance(rtype, GraphQLNonNull):
+            lines += ["if x is None:", f"    d[{key}] = None", "elif x is not MISSING:"]
+        else:
+            lines += ["if x is not None and x is not MISSING:"]
+        lines += [f"    d[{key}] = None", f"    ex._loads.append({entry})"]
+        lines += ["else:"] + ["    " + line for line in delegate]
+        return lines
+
+    def leaf_check(self, rtype: Any) -> tuple[str, str] | None:
+        """(test, value) in terms of ``x`` for values whose standard result is known."""
+        nullable = not isinstance(rtype, GraphQLNonNull)
+        named = named_type(rtype)
+        if isinstance(named, GraphQLList) or isinstance(rtype, GraphQLList):
+            return None
+        if isinstance(rtype, GraphQLNonNull) and isinstance(rtype.of_type, GraphQLList):
+            return None
+        test: str
+        value = "x"
+        if isinstance(named, GraphQLEnumType):
+            found = enum_table(named)
+            if found is None:
+                return None
+            cls, table = found
+            e, t = self.name("E", cls), self.name("T", table)
+            test, value = f"type(x) is {e} and x in {t}", f"{t}[x]"
+        elif named is GraphQLString:
+            test = "type(x) is str"
+        elif named is GraphQLInt:
+            test = "type(x) is int and INT_MIN <= x <= INT_MAX"
+        elif named is GraphQLBoolean:
+            test = "type(x) is bool"
+        elif named.name == "DateTime" and is_isoformat(named):
+            test, value = "type(x) is datetime", "x.isoformat()"
+        else:
+            return None
+        if nullable:
+            test = f"x is None or {test}"
+            value = f"None if x is None else {value}" if value != "x" else "x"
+        return test, value

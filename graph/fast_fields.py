@@ -1,0 +1,131 @@
+"""What the compiled read path may read itself: stored fields, relay ids, enums,
+loaded references (``loads``), and the small schema helpers the compiler needs."""
+
+from __future__ import annotations
+
+import builtins
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from graphql import (
+    GraphQLEnumType,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+)
+from graphql.pyutils import Undefined
+from strawberry import relay
+
+
+def strawberry_field(field_def: Any) -> Any:
+    return (field_def.extensions or {}).get("strawberry-definition")
+
+
+def is_plain(field_def: Any) -> bool:
+    """A stored field: strawberry's basic-field resolver (getattr), nothing around it."""
+    resolve = field_def.resolve
+    field = strawberry_field(field_def)
+    return (
+        resolve is not None
+        and getattr(resolve, "_is_default", False) is True
+        and field is not None
+        and field.base_resolver is None
+        and not field.extensions
+        and not field.arguments
+        and not field_def.args
+        and field.default_resolver is builtins.getattr
+        and field.python_name.isidentifier()
+    )
+
+
+LOADS = "fast_reads.loads"
+
+
+def loads(attribute: str, loader: str, *, many: bool) -> dict[str, Any]:
+    """Field metadata declaring a resolver that only loads stored keys through a DataLoader.
+
+    ``many=True`` declares exactly ``[x for x in await info.context.loaders.<loader>
+    .load_many(list(root.<attribute>)) if x is not None]``; ``many=False`` declares ``None if
+    root.<attribute> is None else await info.context.loaders.<loader>.load(root.<attribute>)``.
+    The compiled path then runs that load itself (same loader, same batching, same error
+    handling) instead of calling the resolver; the differential tests hold it to the
+    resolver's results.
+    """
+    return {LOADS: (attribute, loader, many)}
+
+
+def load_spec(field_def: Any) -> tuple[str, str, bool] | None:
+    field = strawberry_field(field_def)
+    if field is None or field.extensions or field.arguments or field_def.args:
+        return None
+    spec = (field.metadata or {}).get(LOADS)
+    if spec is None or not all(part.isidentifier() for part in spec[:2]):
+        return None
+    return spec  # type: ignore[no-any-return]
+
+
+def node_id_attr(parent: GraphQLObjectType, field_def: Any) -> str | None:
+    """The NodeID attribute when ``field_def`` is relay's default ``id`` resolver."""
+    field = strawberry_field(field_def)
+    if field is None or field.base_resolver is None or field.extensions or field.arguments:
+        return None
+    wrapped = getattr(field.base_resolver, "wrapped_func", None)
+    if getattr(wrapped, "__func__", None) is not relay.Node._id.__func__:  # type: ignore[attr-defined]
+        return None
+    definition = (parent.extensions or {}).get("strawberry-definition")
+    origin = getattr(definition, "origin", None)
+    if origin is None or not issubclass(origin, relay.Node):
+        return None
+    node_resolve_id = relay.Node.resolve_id.__func__  # type: ignore[attr-defined]
+    node_resolve_typename = relay.Node.resolve_typename.__func__  # type: ignore[attr-defined]
+    if (
+        origin.resolve_id.__func__ is not node_resolve_id
+        or origin.resolve_typename.__func__ is not node_resolve_typename
+    ):
+        return None
+    try:
+        attr = origin.resolve_id_attr()
+    except Exception:
+        return None
+    return attr if attr.isidentifier() else None
+
+
+def enum_table(enum_type: GraphQLEnumType) -> tuple[type, dict[Any, Any]] | None:
+    """Python enum class and member -> output value, as the type's own coercion gives."""
+    definition = (enum_type.extensions or {}).get("strawberry-definition")
+    cls = getattr(definition, "wrapped_cls", None)
+    if not isinstance(cls, type) or not issubclass(cls, Enum):
+        return None
+    table = {}
+    for member in cls:
+        try:
+            coerced = enum_type.coerce_output_value(member)
+        except Exception:
+            continue  # not representable: left to the standard completion (an error)
+        if coerced is not None and coerced is not Undefined:
+            table[member] = coerced
+    return cls, table
+
+
+def root_names(fields: Any) -> list[str]:
+    return [group[0].node.name.value for group in fields.values()]
+
+
+def field_def_name(group: Any) -> str:
+    return group[0].node.name.value
+
+
+def named_type(rtype: Any) -> Any:
+    while isinstance(rtype, GraphQLNonNull | GraphQLList):
+        rtype = rtype.of_type
+    return rtype
+
+
+def is_isoformat(scalar: GraphQLScalarType) -> bool:
+    sample = datetime(2001, 2, 3, 4, 5, 6, 7000)
+    try:
+        return scalar.coerce_output_value(sample) == sample.isoformat()
+    except Exception:
+        return False

@@ -1,0 +1,216 @@
+"""Run-time pieces of the compiled read path: completers mirroring graphql-core's
+``complete_value`` for non-null, leaf and list types, awaitable gathering, and the batched
+loading of references (``drain``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import CoroutineType, GeneratorType
+from typing import Any
+
+from bson import ObjectId
+from graphql import (
+    GraphQLObjectType,
+)
+from graphql.execution.executor import Executor, to_nodes
+from graphql.pyutils import Path, Undefined, gather_with_cancel
+
+
+def slow_completer(rtype: Any, group: Any, parent: GraphQLObjectType, field_def: Any) -> Any:
+    """The standard completion of one value, with the info standard execution would build."""
+
+    def slow(ex: Any, value: Any, path: Any, fpath: Any) -> Any:
+        info = ex.build_resolve_info(field_def, to_nodes(group), parent, fpath)
+        return Executor.complete_value(ex, rtype, group, info, path, value, None)
+
+    return slow
+
+
+def non_null_completer(inner: Any, message: str) -> Any:
+    def complete(ex: Any, value: Any, path: Any, fpath: Any) -> Any:
+        completed = inner(ex, value, path, fpath)
+        if completed is None:
+            raise TypeError(message)
+        return completed
+
+    complete.inner = inner  # type: ignore[attr-defined]
+    complete.message = message  # type: ignore[attr-defined]
+    return complete
+
+
+def leaf_completer(rtype: Any, slow: Any) -> Any:
+    coerce = rtype.coerce_output_value
+
+    def complete(ex: Any, value: Any, path: Any, fpath: Any) -> Any:
+        if isinstance(value, Exception):
+            raise value
+        if value is None:
+            return None
+        coerced = coerce(value)
+        if coerced is Undefined or coerced is None:
+            return slow(ex, value, path, fpath)  # raises the standard TypeError
+        return coerced
+
+    return complete
+
+
+def list_completer(inner: Any, item_type: Any, group: Any, slow: Any) -> Any:
+    """Mirrors ``complete_list_value`` / ``complete_iterable_value`` for lists and tuples."""
+    # Non-null items: call the item completer directly and check for null here.
+    direct = getattr(inner, "inner", None)
+    message = getattr(inner, "message", "")
+
+    def complete(ex: Any, value: Any, path: Any, fpath: Any) -> Any:
+        if value is None:
+            return None
+        kind = type(value)
+        if kind is not list and kind is not tuple:
+            return slow(ex, value, path, fpath)
+        is_awaitable = ex.is_awaitable
+        for item in value:
+            kind = type(item)
+            if kind not in _PLAIN and _awaitable_kind(ex, item):
+                return slow(ex, value, path, fpath)  # standard completion awaits items first
+        results: list[Any] = []
+        pending: list[int] | None = None
+        try:
+            for index, item in enumerate(value):
+                item_path = Path(path, index, None)
+                try:
+                    if direct is not None:
+                        completed = direct(ex, item, item_path, fpath)
+                        if completed is None:
+                            raise TypeError(message)
+                    else:
+                        completed = inner(ex, item, item_path, fpath)
+                    kind = type(completed)
+                    if kind is not dict and kind is not list and is_awaitable(completed):
+                        completed = _await_item(ex, completed, item_type, group, item_path)
+                        if pending is None:
+                            pending = []
+                        pending.append(index)
+                except Exception as error:
+                    ex.handle_field_error(error, item_type, group, item_path)
+                    completed = None
+                results.append(completed)
+        except Exception:
+            if pending:
+                ex.settle_in_background([results[index] for index in pending])
+            raise
+        if pending is None:
+            return results
+        return _gather_list(results, pending)
+
+    return complete
+
+
+_PLAIN: set[type] = {dict, str, int, float, bool, type(None), ObjectId, datetime}
+
+
+def _awaitable_kind(ex: Any, item: Any) -> bool:
+    """Whether ``item`` is awaitable; types that never are get remembered in _PLAIN."""
+    if ex.is_awaitable(item):
+        return True
+    kind = type(item)
+    if (
+        not hasattr(kind, "__await__")
+        and not isinstance(item, GeneratorType | CoroutineType)
+        and len(_PLAIN) < 1000
+    ):
+        _PLAIN.add(kind)
+    return False
+
+
+async def _gather_list(results: list[Any], pending: list[int]) -> list[Any]:
+    if len(pending) == 1:
+        index = pending[0]
+        results[index] = await results[index]
+    else:
+        awaited = await gather_with_cancel(*(results[index] for index in pending))
+        for index, value in zip(pending, awaited, strict=True):
+            results[index] = value
+    return results
+
+
+async def gather_object(results: dict[str, Any], pending: list[str]) -> dict[str, Any]:
+    if len(pending) == 1:
+        key = pending[0]
+        results[key] = await results[key]
+    else:
+        awaited = await gather_with_cancel(*(results[key] for key in pending))
+        results.update(zip(pending, awaited, strict=True))
+    return results
+
+
+async def await_completed(ex: Any, completed: Any, rtype: Any, group: Any, path: Any) -> Any:
+    try:
+        return await completed
+    except Exception as error:
+        ex.handle_field_error(error, rtype, group, path)
+        return None
+
+
+async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
+    """Load every registered reference in one batch per loader and round, then complete.
+
+    Any error here marks the operation for a standard re-run (see FastExecutionContext).
+    """
+    if ex.is_awaitable(result):
+        result = await result
+    while loads:
+        batch = loads[:]
+        loads.clear()
+        keys: dict[str, list[Any]] = {}
+        for loader, many, value, *_rest in batch:
+            keys.setdefault(loader, []).extend(value if many else (value,))
+        found: dict[str, dict[Any, Any]] = {}
+        try:
+            for loader, wanted in keys.items():
+                index = {}
+                for k in wanted:
+                    index.setdefault(k.binary if type(k) is ObjectId else (type(k), k), k)
+                unique = list(index.values())
+                records = await getattr(ex.context_value.loaders, loader).load_many(unique)
+                found[loader] = dict(zip(index, records, strict=True))
+        except Exception as error:
+            for _loader, _many, _value, _d, _key, _complete, path in batch:
+                ex.mark_dirty(error, path)
+            return result
+        pending = []
+        previous, ex._loads = ex._loads, loads
+        try:
+            for loader, many, value, d, key, complete, path in batch:
+                records = found[loader]
+                if many:
+                    got = [
+                        records[k.binary if type(k) is ObjectId else (type(k), k)] for k in value
+                    ]
+                    item = [record for record in got if record is not None]
+                else:
+                    k = value
+                    item = records[k.binary if type(k) is ObjectId else (type(k), k)]
+                try:
+                    completed = complete(ex, item, path, path)
+                except Exception as error:
+                    ex.mark_dirty(error, path)
+                    completed = None
+                if type(completed) is not list and ex.is_awaitable(completed):
+                    pending.append((d, key, completed))
+                d[key] = completed
+        finally:
+            ex._loads = previous
+        for d, key, completed in pending:
+            try:
+                d[key] = await completed
+            except Exception as error:
+                ex.mark_dirty(error, None)
+                d[key] = None
+    return result
+
+
+async def _await_item(ex: Any, completed: Any, item_type: Any, group: Any, path: Any) -> Any:
+    try:
+        return await completed
+    except Exception as error:
+        ex.handle_field_error(error, item_type, group, path)
+        return None

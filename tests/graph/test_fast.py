@@ -1,0 +1,358 @@
+"""Differential tests: the compiled read path (graph/fast.py) answers exactly like standard
+execution, on generated queries over clean and deliberately malformed stored data.
+
+Tier-independent: the data lives in one mongomock database per module (the compiled path
+never talks to MongoDB itself; root resolvers run unchanged on both paths), so these run
+once, not per tier.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from importlib.metadata import version
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis_graphql import queries
+from mongomock_motor import AsyncMongoMockClient
+
+from graph import fast
+from graph.context import Context, Loaders
+from graph.schema import schema
+from store import apps as app_store
+from store import people as people_store
+from store.apps import AppRecord
+from store.db import ensure_indexes
+from store.people import PersonRecord, Role
+from tests.helpers import create_app, make_person, pid, run
+
+SETTINGS = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    derandomize=True,
+)
+
+
+def test_versions_are_the_ones_the_compiled_path_was_verified_against() -> None:
+    """An upgrade must fail here, loudly: graph/fast.py mirrors graphql-core's executor."""
+    installed = {name: version(name) for name in fast.VERIFIED_WITH}
+    assert installed == fast.VERIFIED_WITH, (
+        "graph/fast.py mirrors the executor of these exact versions; re-verify it (run this "
+        "module, read graphql-core's executor.py diff) before changing the pins"
+    )
+
+
+class World:
+    """A seeded database, the viewers, known global IDs and an event loop to run on."""
+
+    def __init__(self, malformed: bool) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.malformed = malformed
+        self.db: Any = None
+        self.viewers: list[PersonRecord] = []
+        self.ids: list[str] = []
+        self.loop.run_until_complete(self.seed())
+
+    async def seed(self) -> None:
+        client = AsyncMongoMockClient(tz_aware=True)
+        db = self.db = client.get_database("fast")
+        await ensure_indexes(db)
+        support = await make_person(db, "support@x.example", "Sam", roles=(Role.SUPPORT,))
+        tess = await make_person(db, "tess@x.example", "Tess", mendix_id="tess-1")
+        ann = await make_person(db, "ann@x.example", "Ann")
+        apps = []
+        for index in range(8):
+            hosting = "ON_PREMISES" if index % 3 else "MENDIX_CLOUD"
+            apps.append(await create_app(db, support, tess, hosting=hosting))
+        await run(db, support, "addTeamMember", appId=apps[0]["id"], personId=pid(ann))
+        await run(db, support, "setAccountExecutive", appId=apps[1]["id"], personId=pid(ann))
+        await run(db, support, "deliverApp", appId=apps[2]["id"])
+        self.viewers = [support, tess, ann]
+        self.ids = [app["id"] for app in apps[:3]] + [pid(tess), pid(ann), "bm90LWFuLWlk"]
+        if self.malformed:
+            await self.spoil(db)
+
+    async def spoil(self, db: Any) -> None:
+        """Nulls, missing keys and wrong types in stored documents."""
+        docs = await db.apps.find({}).sort("_id", 1).to_list(None)
+        spoiled = [
+            {"$set": {"name": None}},
+            {"$unset": {"subdomain": "", "version": ""}},
+            {"$set": {"hosting": "ON_THE_MOON", "status": 7}},
+            {"$set": {"version": "three", "ordered_at": "yesterday"}},
+            {"$set": {"delivered_at": 12, "name": ["a", "list"]}},
+            {"$set": {"technical_contact_ids": None, "version": 2**40}},
+            {"$set": {"subdomain": {"nested": True}, "member_ids": "nobody"}},
+        ]
+        for doc, update in zip(docs[1:], spoiled, strict=False):
+            await db.apps.update_one({"_id": doc["_id"]}, update)
+        people = await db.people.find({}).sort("_id", 1).to_list(None)
+        await db.people.update_one({"_id": people[1]["_id"]}, {"$set": {"name": None}})
+        await db.people.update_one({"_id": people[2]["_id"]}, {"$unset": {"email": ""}})
+
+    def execute(self, document: str, variables: dict[str, Any], viewer: PersonRecord) -> Any:
+        async def once() -> Any:
+            context = Context(db=self.db, viewer=viewer, loaders=Loaders.create(self.db))
+            result = await schema.execute(
+                document, variable_values=variables, context_value=context
+            )
+            # let work settled in the background finish before the loop stops
+            current = asyncio.current_task()
+            others = [task for task in asyncio.all_tasks() if task is not current]
+            await asyncio.gather(*others, return_exceptions=True)
+            return result
+
+        return self.loop.run_until_complete(once())
+
+
+def _lenient(record: type[Any]) -> Any:
+    """Build records without validation, so malformed values reach the GraphQL layer."""
+
+    def parse(doc: dict[str, Any]) -> Any:
+        values = {key: value for key, value in doc.items() if key != "_id"}
+        return record.model_construct(id=doc["_id"], **values)
+
+    return parse
+
+
+@pytest.fixture(scope="module")
+def clean() -> Iterator[World]:
+    world = World(malformed=False)
+    yield world
+    world.loop.close()
+
+
+@pytest.fixture(scope="module")
+def malformed() -> Iterator[World]:
+    world = World(malformed=True)
+    yield world
+    world.loop.close()
+
+
+@pytest.fixture
+def lenient_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(app_store.AppRecord, "model_validate", _lenient(AppRecord))
+    monkeypatch.setattr(people_store.PersonRecord, "model_validate", _lenient(PersonRecord))
+
+
+def _shape(result: Any) -> tuple[Any, Any]:
+    errors = [error.formatted for error in result.errors] if result.errors else None
+    return result.data, errors
+
+
+def assert_same(world: World, document: str, variables: dict[str, Any], viewer: Any) -> None:
+    with fast.standard():
+        expected = world.execute(document, variables, viewer)
+    compiled = world.execute(document, variables, viewer)
+    assert _shape(compiled) == _shape(expected), document
+
+
+# --- our own generator: aliases, named and inline fragments, directives, variables ---------
+
+_GRAPHQL = schema._schema
+_FIRSTS = [None, 0, 1, 2, 3, 5, 100, 101, -1]
+
+
+class _Doc:
+    def __init__(self, draw: Any, ids: list[str]) -> None:
+        self.draw = draw
+        self.ids = ids
+        self.fragments: list[str] = []
+        self.variables: dict[str, bool] = {}
+        self.count = 0
+
+    def fresh(self, prefix: str) -> str:
+        self.count += 1
+        return f"{prefix}{self.count}"
+
+    def directive(self) -> str:
+        choice = self.draw(st.sampled_from(["", "", "", "skip", "include"]))
+        if not choice:
+            return ""
+        if self.draw(st.booleans()):
+            name = self.fresh("v")
+            self.variables[name] = self.draw(st.booleans())
+            return f" @{choice}(if: ${name})"
+        return f" @{choice}(if: {str(self.draw(st.booleans())).lower()})"
+
+    def arguments(self, field: Any) -> str:
+        parts = []
+        for name, arg in field.args.items():
+            type_text = str(arg.type)
+            if name in ("first", "last") and self.draw(st.booleans()):
+                first = self.draw(st.sampled_from(_FIRSTS))
+                if first is not None:
+                    parts.append(f"{name}: {first}")
+            elif type_text == "ID!":
+                parts.append(f'{name}: "{self.draw(st.sampled_from(self.ids))}"')
+            elif type_text == "[ID!]!":
+                chosen = self.draw(st.lists(st.sampled_from(self.ids), max_size=3))
+                parts.append(f"{name}: [{', '.join(f'{x!r}' for x in chosen)}]".replace("'", '"'))
+            elif type_text.endswith("!"):
+                return "SKIP"
+        return f"({', '.join(parts)})" if parts else ""
+
+    def selection(self, type_: Any, depth: int) -> str:
+        named = type_
+        while hasattr(named, "of_type"):
+            named = named.of_type
+        if hasattr(named, "types") or named.name == "Node":  # abstract: inline fragments
+            parts = ["__typename"]
+            for concrete in ("App", "Person", "AuditEvent"):
+                if self.draw(st.booleans()):
+                    parts.append(
+                        f"... on {concrete}{self.directive()} "
+                        f"{{ {self.fields(_GRAPHQL.type_map[concrete], depth)} }}"
+                    )
+            return " ".join(parts)
+        return self.fields(named, depth)
+
+    def fields(self, object_type: Any, depth: int) -> str:
+        names = sorted(object_type.fields)
+        chosen = self.draw(st.lists(st.sampled_from(names), min_size=1, max_size=6))
+        if self.draw(st.integers(0, 5)) == 0:
+            chosen.append("__typename")
+        parts = []
+        for name in chosen:
+            if name == "__typename":
+                parts.append(f"{self.fresh('t')}: __typename" if self.draw(st.booleans()) else name)
+                continue
+            field = object_type.fields[name]
+            named = field.type
+            while hasattr(named, "of_type"):
+                named = named.of_type
+            is_leaf = not hasattr(named, "fields") and not hasattr(named, "types")
+            if not is_leaf and named.name != "Node" and depth <= 0:
+                continue
+            args = self.arguments(field)
+            if args == "SKIP":
+                continue
+            alias = f"{self.fresh('a')}: " if self.draw(st.integers(0, 3)) == 0 else ""
+            sub = "" if is_leaf else f" {{ {self.selection(field.type, depth - 1)} }}"
+            text = f"{alias}{name}{args}{self.directive()}{sub}"
+            wrap = self.draw(st.integers(0, 6))
+            if wrap == 0:
+                fragment = self.fresh("F")
+                self.fragments.append(f"fragment {fragment} on {object_type.name} {{ {text} }}")
+                text = f"...{fragment}{self.directive()}"
+            elif wrap == 1:
+                text = f"... on {object_type.name}{self.directive()} {{ {text} }}"
+            elif wrap == 2:
+                text = f"...{self.directive()} {{ {text} }}"
+            parts.append(text)
+        return " ".join(parts) or "__typename"
+
+
+@st.composite
+def documents(draw: Any, ids: list[str]) -> tuple[str, dict[str, bool]]:
+    doc = _Doc(draw, ids)
+    body = doc.fields(_GRAPHQL.query_type, draw(st.integers(1, 5)))
+    declared = ", ".join(f"${name}: Boolean!" for name in doc.variables)
+    head = f"query Q({declared})" if declared else "query Q"
+    return "\n".join([f"{head} {{ {body} }}", *doc.fragments]), doc.variables
+
+
+_VIEWER = st.integers(0, 2)
+
+
+@SETTINGS
+@given(data=st.data())
+def test_own_generator_on_clean_data(clean: World, data: Any) -> None:
+    document, variables = data.draw(documents(clean.ids))
+    assert_same(clean, document, variables, clean.viewers[data.draw(_VIEWER)])
+
+
+@SETTINGS
+@given(data=st.data())
+def test_own_generator_on_malformed_data(
+    malformed: World, lenient_records: None, data: Any
+) -> None:
+    document, variables = data.draw(documents(malformed.ids))
+    assert_same(malformed, document, variables, malformed.viewers[data.draw(_VIEWER)])
+
+
+_HYPOTHESIS_GRAPHQL = queries(_GRAPHQL, allow_x00=False, codec="utf-8")
+
+
+@SETTINGS
+@given(document=_HYPOTHESIS_GRAPHQL, viewer=_VIEWER)
+def test_hypothesis_graphql_on_clean_data(clean: World, document: str, viewer: int) -> None:
+    assert_same(clean, document, {}, clean.viewers[viewer])
+
+
+@SETTINGS
+@given(document=_HYPOTHESIS_GRAPHQL, viewer=_VIEWER)
+def test_hypothesis_graphql_on_malformed_data(
+    malformed: World, lenient_records: None, document: str, viewer: int
+) -> None:
+    assert_same(malformed, document, {}, malformed.viewers[viewer])
+
+
+NESTED = """
+query ($skip: Boolean!) {
+  viewer { id name __typename }
+  apps(first: 100) {
+    totalCount pageInfo { hasNextPage endCursor }
+    edges { cursor node { id } }
+    nodes {
+      __typename id name subdomain hosting status orderedAt deliveredAt version
+      ...More @skip(if: $skip)
+      technicalContacts { id name email mendixId status createdAt hasMendixId }
+      teamMembers { id name } accountExecutive { id name }
+    }
+  }
+}
+fragment More on App { again: name v: version ... on App { sub: subdomain } }
+"""
+
+
+@pytest.mark.parametrize("skip", [False, True])
+def test_the_dashboard_query_is_compiled_and_identical(clean: World, skip: bool) -> None:
+    reruns, served = fast.PLANS.reruns, fast.PLANS.served
+    for viewer in clean.viewers:
+        assert_same(clean, NESTED, {"skip": skip}, viewer)
+    assert fast.PLANS.served == served + len(clean.viewers)  # compiled, not declined
+    assert fast.PLANS.reruns == reruns  # and not re-run the standard way
+    hits = fast.PLANS.hits
+    clean.execute(NESTED, {"skip": skip}, clean.viewers[0])
+    assert fast.PLANS.hits == hits + 1  # cached by document and the @skip variable
+
+
+@pytest.mark.parametrize("skip", [False, True])
+def test_malformed_dashboard_query(malformed: World, lenient_records: None, skip: bool) -> None:
+    reruns = fast.PLANS.reruns
+    for viewer in malformed.viewers:
+        assert_same(malformed, NESTED, {"skip": skip}, viewer)
+    assert fast.PLANS.reruns > reruns  # errors below the roots: answered the standard way
+
+
+def test_mutations_and_introspection_are_declined(clean: World) -> None:
+    misses = fast.PLANS.misses
+    assert_same(clean, "{ __schema { queryType { name } } }", {}, clean.viewers[0])
+    document = (
+        'mutation { createPerson(input: {email: "x@y.example", name: "X"}) '
+        "{ userErrors { code } } }"
+    )
+    result = clean.execute(document, {}, clean.viewers[1])
+    assert result.errors is None
+    assert fast.PLANS.misses == misses + 1  # the introspection query only
+
+
+def test_parser_and_validation_caches_hit(clean: World) -> None:
+    """The rules are built once (graph/limits.py), so the validation cache keyed by them hits."""
+    from strawberry.extensions.parser_cache import _get_parse_cache
+    from strawberry.extensions.validation_cache import _get_validate_cache
+
+    from graph.limits import CACHE_SIZE
+
+    document = "query CacheProbe { viewer { name } }"
+    clean.execute(document, {}, clean.viewers[0])
+    parsed = _get_parse_cache(CACHE_SIZE).cache_info().hits
+    validated = _get_validate_cache(CACHE_SIZE).cache_info().hits
+    clean.execute(document, {}, clean.viewers[0])
+    assert _get_parse_cache(CACHE_SIZE).cache_info().hits == parsed + 1
+    assert _get_validate_cache(CACHE_SIZE).cache_info().hits == validated + 1
