@@ -6,7 +6,7 @@ import strawberry
 from strawberry import relay
 from strawberry.tools import merge_types
 
-from graph import apps, people
+from graph import apps, people, reports
 from graph.audit import AuditEvent
 from graph.limits import limit_extensions
 from graph.masking import ShapeErrors
@@ -18,7 +18,7 @@ class NodeQuery:
     nodes: list[relay.Node | None] = relay.node(description="Many objects by global ID.")
 
 
-Query = merge_types("Query", (NodeQuery, people.Query, apps.Query))
+Query = merge_types("Query", (NodeQuery, people.Query, apps.Query, reports.Query))
 Mutation = merge_types("Mutation", (people.Mutation, apps.Mutation))
 
 

@@ -73,9 +73,9 @@ async def connect(
 
 async def ensure_indexes(db: Database) -> None:
     """Create every collection's indexes; safe to call on every start."""
-    from store import apps, audit, people, tokens
+    from store import apps, audit, people, reports, tokens
 
-    for module in (people, apps, audit, tokens):
+    for module in (people, apps, audit, tokens, reports):
         await module.ensure_indexes(db)
 
 
