@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     generate_cmd = commands.add_parser(
         "generate", help="bulk-insert realistic demo data of any size (e.g. --apps 100000)"
     )
-    generate_cmd.add_argument("--apps", type=int, default=1000, help="how many apps (default 1000)")
+    generate_cmd.add_argument("--apps", type=int, default=1000, help="apps (default 1000)")
     generate_cmd.add_argument(
         "--seed", type=int, default=1, help="random seed (new data: new seed)"
     )

@@ -14,6 +14,7 @@ async builder of the filter document, so the app list (keyset paging, ``totalCou
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+
 from bson import ObjectId
 from pymongo import ASCENDING
 
