@@ -1,4 +1,5 @@
-"""The Starlette application: lifespan owns the database client; /graphql serves the API."""
+"""The Starlette application: lifespan owns the database client; /graphql serves the API,
+/ the dashboard page (graph/static/)."""
 
 from __future__ import annotations
 
@@ -6,18 +7,22 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
-from starlette.routing import Route
+from starlette.responses import FileResponse, JSONResponse
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 
 from graph.http import GraphQLView
 from graph.schema import schema
 from store.db import Store
 
 log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
 
 OpenStore = Callable[[], Awaitable[Store]]
 OnReady = Callable[[Store], Awaitable[None]]
@@ -45,15 +50,17 @@ def create_app(open_store: OpenStore, on_ready: OnReady | None = None) -> Starle
         await request.app.state.store.db.command("ping")
         return JSONResponse({"status": "ok"})
 
-    async def home(request: Request) -> RedirectResponse:
-        return RedirectResponse("/graphql")
+    async def dashboard(request: Request) -> FileResponse:
+        # the dashboard page; its data comes from /graphql with the user's token
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     view = GraphQLView(schema, db_of)
     return Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
             Route("/healthz", health),
-            Route("/", home),
+            Route("/", dashboard),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=lifespan,
     )
