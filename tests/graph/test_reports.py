@@ -15,7 +15,10 @@ query ($first: Int, $after: String, $order: ContactOrder!, $filter: AppsFilter) 
   topTechnicalContacts(first: $first, after: $after, orderBy: $order) {
     totalCount
     pageInfo { hasNextPage hasPreviousPage endCursor }
-    edges { cursor node { appCount mendixCloudCount onPremisesCount orderedCount person { email } } }
+    edges {
+      cursor
+      node { appCount mendixCloudCount onPremisesCount orderedCount person { email } }
+    }
   }
   inactive: appsWithInactiveTechnicalContact(first: 10, filter: $filter) {
     totalCount nodes { subdomain }
@@ -29,7 +32,9 @@ LOAD = """
 query ($id: ID!) { technicalContactLoad(personId: $id) { appCount person { email } } }"""
 
 SET_STATUS = """
-mutation ($input: SetPersonStatusInput!) { setPersonStatus(input: $input) { userErrors { code } } }"""
+mutation ($input: SetPersonStatusInput!) {
+  setPersonStatus(input: $input) { userErrors { code } }
+}"""
 
 
 async def _world(db: Any, support: PersonRecord) -> dict[str, Any]:
