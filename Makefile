@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-mock test-wire lint format schema clean
+.PHONY: run test test-mock test-wire lint format schema bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,9 @@ format: $(STAMP)
 
 schema: $(STAMP)  ## rewrite schema.graphql from the code
 	$(BIN)/ownership schema --output schema.graphql
+
+bench: $(STAMP)  ## time every report at 1k/10k/100k apps (embedded; MONGODB_URI too when set)
+	$(BIN)/python -m bench.reports $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
