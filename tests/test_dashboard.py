@@ -150,3 +150,26 @@ def test_dashboard_in_a_real_browser(site: Site, request: pytest.FixtureRequest)
             assert page.evaluate("sessionStorage.getItem('ownership.token')") is None
         finally:
             browser.close()
+
+
+async def test_the_page_and_its_assets_are_served_and_self_contained() -> None:
+    import re
+
+    import httpx
+
+    from graph.app import STATIC, create_app
+
+    async def no_store() -> Any:
+        raise AssertionError("not needed")
+
+    transport = httpx.ASGITransport(app=create_app(no_store))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        page = await client.get("/")
+        assert page.status_code == 200
+        assert page.headers["content-type"].startswith("text/html")
+        for asset in re.findall(r'(?:src|href)="([^"]+)"', page.text):
+            assert asset.startswith("/static/"), asset  # nothing from elsewhere
+            assert (await client.get(asset)).status_code == 200
+        assert (await client.get("/static/nope.js")).status_code == 404
+    for path in STATIC.iterdir():
+        assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", path.read_text()), path
