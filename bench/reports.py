@@ -77,6 +77,7 @@ async def _measure(db: Database, size: int, repeat: int) -> dict[str, float]:
     results = {}
     for name, job in _jobs(db, viewer_scope, top.id).items():
         results[name] = await _best(job, repeat if size < 100_000 else 1)
+        print(f"    {name}: {results[name] * 1000:.1f} ms", flush=True)
     return results
 
 
