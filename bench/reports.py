@@ -22,7 +22,7 @@ from typing import Any
 from ownership.generate import generate
 from store import apps as app_store
 from store import reports
-from store.db import Database, ensure_indexes
+from store.db import Database, aggregate, ensure_indexes
 from store.pagination import Window
 
 Job = Callable[[], Awaitable[Any]]
@@ -40,8 +40,8 @@ async def _best(job: Job, repeat: int) -> float:
 def _jobs(db: Database, viewer_scope: dict[str, Any], top_person: Any) -> dict[str, Job]:
     apps = db[app_store.COLLECTION]
 
-    async def scan() -> None:
-        await apps.find({}, {"_id": 1}).to_list(None)
+    async def scan() -> None:  # read every app, through the same helper as the reports
+        await aggregate(apps, [{"$project": {"_id": 1}}])
 
     async def risk(name: str, scope: dict[str, Any] | None) -> None:
         query = await reports.risk_query(db, name, scope or {})
