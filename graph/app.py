@@ -1,4 +1,5 @@
-"""The Starlette application: lifespan owns the database client; /graphql serves the API."""
+"""The Starlette application: lifespan owns the database client; /graphql serves the API,
+/ the dashboard page (graph/static/)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
-from starlette.routing import Route, WebSocketRoute
+from starlette.responses import FileResponse, JSONResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
 
 from graph.http import GraphQLView
 from graph.metrics import metrics_endpoint
@@ -20,6 +23,8 @@ from resolvers.live import EventHub
 from store.db import Store
 
 log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
 
 OpenStore = Callable[[], Awaitable[Store]]
 OnReady = Callable[[Store], Awaitable[None]]
@@ -64,8 +69,9 @@ def create_app(
         await request.app.state.store.db.command("ping")
         return JSONResponse({"status": "ok"})
 
-    async def home(request: Request) -> RedirectResponse:
-        return RedirectResponse("/graphql")
+    async def dashboard(request: Request) -> FileResponse:
+        # the dashboard page; its data comes from /graphql with the user's token
+        return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
     def hub_of(request: Any) -> Any:
         return getattr(request.app.state, "hub", None)
@@ -77,7 +83,8 @@ def create_app(
             WebSocketRoute("/graphql", view),
             Route("/metrics", metrics_endpoint(db_of, hub_of), methods=["POST"]),
             Route("/healthz", health),
-            Route("/", home),
+            Route("/", dashboard),
+            Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         lifespan=lifespan,
     )

@@ -6,7 +6,7 @@ import strawberry
 from strawberry import relay
 from strawberry.tools import merge_types
 
-from graph import alerts, apps, environments, licenses, notifications, people, support
+from graph import alerts, apps, environments, licenses, notifications, people, reports, support
 from graph.audit import AuditEvent
 from graph.fast import FastExecutionContext
 from graph.limits import limit_extensions
@@ -20,7 +20,8 @@ class NodeQuery:
 
 
 Query = merge_types(
-    "Query", (NodeQuery, people.Query, apps.Query, notifications.Query, support.Query)
+    "Query",
+    (NodeQuery, people.Query, apps.Query, notifications.Query, support.Query, reports.Query),
 )
 Mutation = merge_types(
     "Mutation",

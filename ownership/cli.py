@@ -131,6 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     serve_cmd = commands.add_parser("serve", help="run the API (HOST/PORT, MONGODB_URI)")
     serve_cmd.add_argument("--demo", action="store_true", help="load demo data, print tokens")
     commands.add_parser("demo", help="load the demo data into an empty database")
+    generate_cmd = commands.add_parser(
+        "generate", help="bulk-insert realistic demo data of any size (e.g. --apps 100000)"
+    )
+    generate_cmd.add_argument("--apps", type=int, default=1000, help="apps (default 1000)")
+    generate_cmd.add_argument(
+        "--seed", type=int, default=1, help="random seed (new data: new seed)"
+    )
     token_cmd = commands.add_parser("token", help="manage bearer tokens")
     token_sub = token_cmd.add_subparsers(dest="token_command", required=True)
     create = token_sub.add_parser("create", help="create a token for a person")
@@ -164,6 +171,20 @@ def main(argv: list[str] | None = None) -> int:
         print("Loaded demo data")
     elif args.command == "token" and args.token_command == "create-node":
         print(asyncio.run(create_node_token(settings, args.app)))
+    elif args.command == "generate":
+        from ownership.generate import Collision, generate
+
+        if args.apps < 1:
+            raise SystemExit("--apps must be at least 1")
+
+        async def bulk(store: Store) -> None:
+            try:
+                result = await generate(store.db, args.apps, seed=args.seed)
+            except Collision as error:
+                raise SystemExit(f"{error}; pass another --seed") from None
+            print(f"Generated {result.apps} apps and {result.people} people", flush=True)
+
+        asyncio.run(_with_store(settings, bulk))
     elif args.command == "token":
         print(asyncio.run(create_token(settings, args.email, args.name, args.support)))
     elif args.command == "notices":

@@ -82,18 +82,43 @@ async def ensure_indexes(db: Database) -> None:
         maintenance,
         notifications,
         people,
+        reports,
         support,
         tokens,
     )
 
     modules = (people, apps, audit, tokens, licenses, notifications, support, maintenance)
-    for module in (*modules, alerts, events):
+    for module in (*modules, alerts, events, reports):
         await module.ensure_indexes(db)
 
 
 async def aggregate(collection: Any, pipeline: list[Document]) -> list[Document]:
     """Run an aggregation pipeline on either client shape and return all result documents."""
+    mock = mongomock_collection(collection)
+    if mock is not None:
+        return _mock_aggregate(mock, pipeline)
     cursor = collection.aggregate(pipeline)
     if inspect.isawaitable(cursor):
         cursor = await cursor
     return list(await cursor.to_list(None))
+
+
+def mongomock_collection(collection: Any) -> Any:
+    """The synchronous mongomock collection behind mongomock-motor's, else None (PyMongo's
+    collections raise AttributeError for names starting with an underscore). The embedded
+    engine's shortcuts (here and in store/bulk.py) start from this one check."""
+    return getattr(collection, "_AsyncMongoMockCollection__collection", None)
+
+
+def _mock_aggregate(mock: Any, pipeline: list[Document]) -> list[Document]:
+    # mongomock 4.3's aggregate() reads the collection through a find() cursor whose __next__
+    # copies the rest of its result list for every document: quadratic (39 s for 100k apps).
+    # Read the documents in one go instead, with a leading $match as the find filter, and run
+    # the rest of the pipeline with mongomock's own stages.
+    from mongomock.aggregate import process_pipeline
+
+    first = pipeline[0] if pipeline else {}
+    match = first.get("$match") if list(first) == ["$match"] else None
+    rest = pipeline[1:] if match is not None else pipeline
+    docs = mock.find(match or {})._compute_results()
+    return list(process_pipeline(docs, mock.database, rest, None))

@@ -136,3 +136,16 @@ def test_node_token_for_a_cloud_app(data_file: Path, capsys: pytest.CaptureFixtu
         main(["token", "create-node", "--app", ids[Hosting.ON_PREMISES]])
     with pytest.raises(SystemExit, match="not an App ID"):
         main(["token", "create-node", "--app", "nope"])
+
+
+def test_generate_bulk_data_into_the_embedded_file(
+    data_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["generate", "--apps", "500"]) == 0
+    assert "Generated 500 apps" in capsys.readouterr().out
+    assert data_file.exists()
+    with pytest.raises(SystemExit, match="another --seed"):
+        main(["generate", "--apps", "10"])
+    with pytest.raises(SystemExit, match="at least 1"):
+        main(["generate", "--apps", "0"])
+    assert main(["generate", "--apps", "10", "--seed", "2"]) == 0

@@ -1,0 +1,119 @@
+"""Report use cases: every aggregation scoped to the viewer (Support sees all apps)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from bson import ObjectId
+
+from resolvers import people as people_cases
+from resolvers.apps import AppsFilter
+from resolvers.auth import app_scope
+from resolvers.errors import ErrorCode, fail
+from resolvers.ids import decode
+from resolvers.inputs import parse
+from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
+from store import apps as app_store
+from store import reports as report_store
+from store.apps import AppRecord
+from store.db import Database
+from store.pagination import Page, Window
+from store.people import PersonRecord
+from store.reports import ContactLoad, SummaryRow
+
+_PREFIX = "load:"
+
+
+class ContactOrder(StrEnum):
+    APP_COUNT_DESC = "APP_COUNT_DESC"
+    APP_COUNT_ASC = "APP_COUNT_ASC"
+
+
+@dataclass(frozen=True)
+class LoadPage:
+    items: list[ContactLoad]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+    total_count: int
+
+
+async def summary(db: Database, viewer: PersonRecord) -> list[SummaryRow]:
+    return await report_store.summary(db, app_scope(viewer))
+
+
+def encode_load_cursor(load: ContactLoad) -> str:
+    return base64.b64encode(f"{_PREFIX}{load.app_count}:{load.id}".encode()).decode()
+
+
+def _decode_load_cursor(value: str) -> tuple[int, ObjectId]:
+    try:
+        text = base64.b64decode(value, validate=True).decode() if len(value) <= 100 else ""
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        text = ""
+    count, _, key = text.removeprefix(_PREFIX).partition(":")
+    if not text.startswith(_PREFIX) or not count.isdigit() or not ObjectId.is_valid(key):
+        fail(ErrorCode.INVALID_CURSOR, "`after` is not a cursor of this connection", ["after"])
+    return int(count), ObjectId(key)
+
+
+async def top_contacts(
+    db: Database,
+    viewer: PersonRecord,
+    *,
+    first: int | None,
+    after: str | None,
+    order: ContactOrder,
+) -> LoadPage:
+    """Technical contacts by number of visible apps; forward keyset paging on (count, id)."""
+    size = DEFAULT_PAGE_SIZE if first is None else first
+    if size < 0:
+        fail(ErrorCode.INVALID_INPUT, "`first` must not be negative", ["first"])
+    if size > MAX_PAGE_SIZE:
+        fail(
+            ErrorCode.PAGE_SIZE_EXCEEDED,
+            f"Requesting {size} records exceeds the `first` limit of {MAX_PAGE_SIZE}",
+            ["first"],
+        )
+    key = _decode_load_cursor(after) if after is not None else None
+    scope = app_scope(viewer)
+    items, more = await report_store.top_contacts(
+        db, scope, limit=size, descending=order is ContactOrder.APP_COUNT_DESC, after=key
+    )
+    return LoadPage(
+        items=items,
+        cursors=[encode_load_cursor(item) for item in items],
+        has_next_page=more,
+        has_previous_page=key is not None,
+        total_count=await report_store.count_contacts(db, scope),
+    )
+
+
+async def contact_load(db: Database, viewer: PersonRecord, person_id: str) -> ContactLoad | None:
+    """A person's load over the apps the viewer may see; null for a person they may not see."""
+    key = decode(person_id, "Person")
+    if key is None:
+        fail(ErrorCode.INVALID_ID, "is not a valid Person ID", ["personId"])
+    [person] = await people_cases.visible_people(db, viewer, [key])
+    if person is None:
+        return None
+    return await report_store.contact_load(db, app_scope(viewer), key)
+
+
+async def apps_at_risk(
+    db: Database, viewer: PersonRecord, risk: str, filters: dict[str, Any], window: Window
+) -> Page[AppRecord]:
+    """Visible apps at ``risk`` (a key of store.reports.RISKS), narrowed by the apps filter."""
+    args = parse(AppsFilter, filters, root="filter")
+    query = app_store.apps_query(
+        scope=app_scope(viewer),
+        hosting=args.hosting,
+        status=args.status,
+        technical_contact_id=args.technical_contact_id,
+        search=args.search,
+    )
+    return await app_store.list_apps(db, await report_store.risk_query(db, risk, query), window)
