@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -13,7 +13,7 @@ from strawberry import relay
 from graph.context import Context, Loaders
 from graph.environments import AlertCategory, Environment, MetricStatus
 from graph.errors import UserError, user_errors
-from graph.nodes import in_order
+from graph.nodes import record_node
 from graph.payloads import Payload
 from graph.people import Person
 from resolvers import alerts as alert_cases
@@ -73,18 +73,7 @@ class Alert(relay.Node):
         ctx = info.context
         return await app_store.get_app(ctx.db, root.app_id, app_scope(ctx.viewer))  # type: ignore[return-value]
 
-    @classmethod
-    def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, AlertRecord)
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[AlertRecord | None]:
-        ctx = info.context
-        return await in_order(
-            node_ids, lambda keys: alert_cases.visible_alerts(ctx.db, ctx.viewer, keys)
-        )
+    is_type_of, resolve_nodes = record_node(AlertRecord, alert_cases.visible_alerts)
 
 
 @strawberry.input

@@ -16,7 +16,7 @@ from graph.context import Context
 from graph.environments import AlertCategory, ConnectProjectInput, Environment
 from graph.fast import loads
 from graph.licenses import License, LicenseExpansionRequest, licenses_of
-from graph.nodes import in_order
+from graph.nodes import record_node
 from graph.notifications import Notification, notifications_field
 from graph.payloads import Payload, mutate
 from graph.people import Person
@@ -151,18 +151,7 @@ class App(relay.Node):
         window = page_window(first, after, last, before)
         return connection(await audit_cases.app_events(info.context.db, root.id, window))
 
-    @classmethod
-    def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, AppRecord)
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[AppRecord | None]:
-        ctx = info.context
-        return await in_order(
-            node_ids, lambda keys: app_cases.get_visible_apps(ctx.db, ctx.viewer, keys)
-        )
+    is_type_of, resolve_nodes = record_node(AppRecord, app_cases.get_visible_apps)
 
 
 @strawberry.input

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +12,7 @@ from strawberry.scalars import JSON
 
 from graph.context import Context
 from graph.fast import loads
-from graph.nodes import in_order
+from graph.nodes import record_node
 from graph.people import Person
 from resolvers import audit as audit_cases
 from resolvers.ids import encode
@@ -70,15 +69,4 @@ class AuditEvent(relay.Node):
     def after(self, root: strawberry.Parent[AuditEventRecord]) -> JSON | None:
         return _public(root.after)
 
-    @classmethod
-    def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, AuditEventRecord)
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[AuditEventRecord | None]:
-        ctx = info.context
-        return await in_order(
-            node_ids, lambda keys: audit_cases.visible_events(ctx.db, ctx.viewer, keys)
-        )
+    is_type_of, resolve_nodes = record_node(AuditEventRecord, audit_cases.visible_events)

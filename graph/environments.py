@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,7 +10,7 @@ from strawberry import relay
 
 from graph.connections import Connection, connection, page_window
 from graph.context import Context
-from graph.nodes import in_order
+from graph.nodes import record_node
 from graph.payloads import Payload, mutate
 from graph.people import Person
 from resolvers import alerts as alert_cases
@@ -107,6 +106,12 @@ class CategoryStatus:
     status: MetricStatus  # type: ignore[valid-type]
 
 
+async def _visible_environments(
+    db: Any, viewer: Any, keys: list[Any]
+) -> list[EnvironmentView | None]:
+    return [await env_cases.get_visible_environment(db, viewer, key) for key in keys]
+
+
 @strawberry.type(description="A Mendix Cloud environment of an app (e.g. Test, Acceptance).")
 class Environment(relay.Node):
     id: relay.NodeID[str]
@@ -184,20 +189,7 @@ class Environment(relay.Node):
         )
         return connection(page)
 
-    @classmethod
-    def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, EnvironmentView)
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[EnvironmentView | None]:
-        ctx = info.context
-
-        async def fetch(keys: list[Any]) -> list[EnvironmentView | None]:
-            return [await env_cases.get_visible_environment(ctx.db, ctx.viewer, k) for k in keys]
-
-        return await in_order(node_ids, fetch)
+    is_type_of, resolve_nodes = record_node(EnvironmentView, _visible_environments)
 
 
 @strawberry.input

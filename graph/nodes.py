@@ -19,3 +19,25 @@ async def in_order(
     found = await fetch(valid) if valid else []
     by_id = {record.id: record for record in found if record is not None}  # type: ignore[attr-defined]
     return [by_id.get(key) if key is not None else None for key in keys]
+
+
+VisibleFetch = Callable[[Any, Any, list[Any]], Awaitable[list[Any]]]
+
+
+def record_node(record_type: type, fetch: VisibleFetch) -> tuple[Any, Any]:
+    """``is_type_of`` and ``resolve_nodes`` for a relay.Node type rooted on ``record_type``.
+
+    ``fetch(db, viewer, keys)`` returns the records the viewer may see (None for the others),
+    so ``node(id:)`` and ``nodes(ids:)`` are scoped exactly like the type's other reads.
+    """
+
+    def is_type_of(cls: type, obj: Any, _info: Any) -> bool:
+        return isinstance(obj, record_type)
+
+    async def resolve_nodes(
+        cls: type, *, info: Any, node_ids: Iterable[str], required: bool = False
+    ) -> list[Any]:
+        ctx = info.context
+        return await in_order(node_ids, lambda keys: fetch(ctx.db, ctx.viewer, keys))
+
+    return classmethod(is_type_of), classmethod(resolve_nodes)

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
 
 from graph.connections import Connection, connection, page_window
 from graph.context import Context
-from graph.nodes import in_order
+from graph.nodes import record_node
 from graph.payloads import Payload, mutate
 from resolvers import apps as app_cases
 from resolvers import people as people_cases
@@ -90,18 +89,7 @@ class Person(relay.Node):
 
         return await person_grants(info.context.db, info.context.viewer, root.id)  # type: ignore[return-value]
 
-    @classmethod
-    def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, PersonRecord)
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[PersonRecord | None]:
-        ctx = info.context
-        return await in_order(
-            node_ids, lambda keys: people_cases.visible_people(ctx.db, ctx.viewer, keys)
-        )
+    is_type_of, resolve_nodes = record_node(PersonRecord, people_cases.visible_people)
 
 
 @strawberry.input

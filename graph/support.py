@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -11,7 +10,7 @@ from strawberry import relay
 
 from graph.connections import Connection, connection, page_window
 from graph.context import Context
-from graph.nodes import in_order
+from graph.nodes import record_node
 from graph.payloads import Payload, mutate
 from graph.people import Person
 from resolvers import support as support_cases
@@ -91,18 +90,7 @@ class SupportRequest(relay.Node):
             ctx.db, ctx.viewer, encode("App", root.app_id)
         )
 
-    @classmethod
-    def is_type_of(cls, obj: Any, _info: Any) -> bool:
-        return isinstance(obj, SupportRequestRecord)
-
-    @classmethod
-    async def resolve_nodes(  # type: ignore[override]
-        cls, *, info: Info, node_ids: Iterable[str], required: bool = False
-    ) -> list[SupportRequestRecord | None]:
-        ctx = info.context
-        return await in_order(
-            node_ids, lambda keys: support_cases.visible_requests(ctx.db, ctx.viewer, keys)
-        )
+    is_type_of, resolve_nodes = record_node(SupportRequestRecord, support_cases.visible_requests)
 
 
 @strawberry.input
