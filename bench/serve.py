@@ -62,6 +62,8 @@ def main() -> None:
         log_level="warning",
         access_log=False,
         workers=1,
+        http="httptools",
+        loop="uvloop",
     )
     uvicorn.Server(config).run()
 

@@ -14,6 +14,8 @@ from graphql import (
 )
 from graphql.execution.executor import Executor, to_nodes
 from graphql.pyutils import Path, Undefined, gather_with_cancel
+from strawberry.dataloader import DataLoader, DefaultCache
+from strawberry.exceptions import WrongNumberOfResultsReturned
 
 
 def slow_completer(rtype: Any, group: Any, parent: GraphQLObjectType, field_def: Any) -> Any:
@@ -170,7 +172,7 @@ async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
                 for k in wanted:
                     index.setdefault(k.binary if type(k) is ObjectId else (type(k), k), k)
                 unique = list(index.values())
-                records = await getattr(ex.context_value.loaders, loader).load_many(unique)
+                records = await load_batch(getattr(ex.context_value.loaders, loader), unique)
                 found[loader] = dict(zip(index, records, strict=True))
         except Exception as error:
             for _loader, _many, _value, _d, _key, _complete, path in batch:
@@ -206,6 +208,44 @@ async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
                 ex.mark_dirty(error, None)
                 d[key] = None
     return result
+
+
+async def load_batch(loader: Any, keys: list[Any]) -> list[Any]:
+    """What ``loader.load_many(keys)`` returns, cached exactly as DataLoader caches it, but
+    with one direct ``load_fn`` call for the keys not cached yet instead of a future, a batch
+    task and a loop tick per key. Anything but a plain caching DataLoader uses load_many."""
+    if (
+        type(loader) is not DataLoader
+        or not loader.cache
+        or loader.max_batch_size
+        or not isinstance(loader.cache_map, DefaultCache)
+    ):
+        return await loader.load_many(keys)
+    cache = loader.cache_map
+    futures = []
+    missing: list[tuple[Any, Any]] = []
+    for key in keys:
+        future = cache.get(key)
+        if not future or future.cancelled():
+            future = loader.loop.create_future()
+            cache.set(key, future)
+            missing.append((key, future))
+        futures.append(future)
+    if missing:
+        try:  # mirrors strawberry's dispatch_batch: per-key exceptions, a failed batch
+            values = list(await loader.load_fn([key for key, _future in missing]))
+            if len(values) != len(missing):
+                raise WrongNumberOfResultsReturned(expected=len(missing), received=len(values))
+            for (_key, future), value in zip(missing, values, strict=True):
+                if isinstance(value, BaseException):
+                    future.set_exception(value)
+                else:
+                    future.set_result(value)
+        except Exception as error:
+            for _key, future in missing:
+                if not future.done():
+                    future.set_exception(error)
+    return [future.result() if future.done() else await future for future in futures]
 
 
 async def _await_item(ex: Any, completed: Any, item_type: Any, group: Any, path: Any) -> Any:

@@ -18,7 +18,7 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from graph.context import Context, Loaders
-from resolvers.auth import authenticate, authenticate_node
+from resolvers.auth import authenticate, identify
 from store.people import PersonRecord
 from store.records import now
 
@@ -78,10 +78,8 @@ class GraphQLView(GraphQL[Context, None]):
         ):
             db = self._db_of(request)
             authorization = request.headers.get("authorization")
-            viewer = await authenticate(db, authorization)
-            node_app_id = None
+            viewer, node_app_id = await identify(db, authorization)
             if viewer is None:
-                node_app_id = await authenticate_node(db, authorization)
                 if node_app_id is None:
                     return _unauthenticated()
                 viewer = _node_viewer()

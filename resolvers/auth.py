@@ -19,31 +19,39 @@ from store.people import PersonRecord, PersonStatus
 from store.tokens import TokenKind
 
 
+async def identify(
+    db: Database, authorization: str | None
+) -> tuple[PersonRecord | None, ObjectId | None]:
+    """Who sent ``Authorization: Bearer <token>``: (the active person, None) for a person's
+    token, (None, the app) for a cloud node's token, (None, None) otherwise.
+
+    One database round trip (the token with its person joined), nothing kept in memory.
+    """
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None, None
+    record, person = await token_store.find_token_and_person(db, token.strip())
+    if record is None:
+        return None, None
+    if record.kind is TokenKind.NODE:
+        return None, record.app_id
+    if record.kind is not TokenKind.PERSON or record.person_id is None:
+        return None, None
+    if person is None or person.status is not PersonStatus.ACTIVE:
+        return None, None
+    return person, None
+
+
 async def authenticate(db: Database, authorization: str | None) -> PersonRecord | None:
     """The active person behind an ``Authorization: Bearer <token>`` header, if any."""
-    if not authorization:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    record = await token_store.find_token(db, token.strip())
-    if record is None or record.kind is not TokenKind.PERSON or record.person_id is None:
-        return None
-    person = await people_store.get_person(db, record.person_id)
-    if person is None or person.status is not PersonStatus.ACTIVE:
-        return None
+    person, _app_id = await identify(db, authorization)
     return person
 
 
 async def authenticate_node(db: Database, authorization: str | None) -> ObjectId | None:
     """The app whose cloud node sent ``Authorization: Bearer <node token>``, if any."""
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return None
-    record = await token_store.find_token(db, token.strip())
-    if record is None or record.kind is not TokenKind.NODE:
-        return None
-    return record.app_id
+    _person, app_id = await identify(db, authorization)
+    return app_id
 
 
 def app_scope(viewer: PersonRecord) -> Document | None:
