@@ -12,7 +12,6 @@ from store import tokens as token_store
 from store.people import PersonStatus
 from tests.helpers import make_person
 
-
 _EMBEDDED = "_AsyncMongoMockCollection__collection"
 
 
@@ -27,10 +26,11 @@ class _Calls:
 
         class Counted:
             def __getattr__(self, attr: str) -> Any:
+                value = getattr(collection, attr)  # AttributeError when the client has none
                 # store.db.aggregate reads the embedded engine through its synchronous
                 # collection (one read, no cursor); that access is the round trip there
                 counter.calls += attr in ("find", "find_one", "aggregate", _EMBEDDED)
-                return getattr(collection, attr)
+                return value
 
         return Counted()
 
