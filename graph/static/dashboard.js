@@ -13,7 +13,15 @@ const RISKS = [
     title: "Technical contact without MendixID",
     field: "appsWithTechnicalContactWithoutMendixId",
   },
+  { key: "expiring", title: "License expiring soon", field: "appsWithLicensesExpiring", args: "days: $days, " },
+  { key: "noAlerts", title: "Mendix Cloud without alert email", field: "mendixCloudAppsWithoutAlerts" },
+  {
+    key: "manageByOthers",
+    title: "Manage permissions on production held by others",
+    field: "appsWithProductionManagePermissionsGrantedToOthers",
+  },
 ];
+const MONTHS = 12;
 const PAGE = 10;
 let ownersCursor = null;
 
@@ -60,24 +68,24 @@ function appLink(app) {
 }
 
 // --- panels ----------------------------------------------------------------------------------
+const RISK_FIELDS = RISKS.map((risk) => `${risk.key}: ${risk.field}(${risk.args || ""}first: $first, filter: $filter) {
+    totalCount nodes { id name subdomain hosting status technicalContacts { name } licenses { expiresAt } }
+  }`).join("\n");
 const DASHBOARD = `
-query Dashboard($first: Int!, $filter: AppsFilter) {
+query Dashboard($first: Int!, $filter: AppsFilter, $days: Int!, $months: Int!) {
+  licenseExpiryTimeline(months: $months) { month count }
   viewer { name isSupport }
   ownershipSummary { hosting status count }
   topTechnicalContacts(first: $first) {
     totalCount pageInfo { hasNextPage endCursor }
     nodes { appCount mendixCloudCount onPremisesCount orderedCount person { id name email status hasMendixId } }
   }
-  ${RISKS.map((risk) => `${risk.key}: ${risk.field}(first: $first, filter: $filter) {
-    totalCount nodes { id name subdomain hosting status technicalContacts { name } }
-  }`).join("\n")}
+${RISK_FIELDS}
 }`;
 
 const RISK_ONLY = `
-query Risks($first: Int!, $filter: AppsFilter) {
-  ${RISKS.map((risk) => `${risk.key}: ${risk.field}(first: $first, filter: $filter) {
-    totalCount nodes { id name subdomain hosting status technicalContacts { name } }
-  }`).join("\n")}
+query Risks($first: Int!, $filter: AppsFilter, $days: Int!) {
+${RISK_FIELDS}
 }`;
 
 const OWNERS_MORE = `
@@ -166,7 +174,7 @@ function renderRisks(data, total) {
     const connection = data[risk.key];
     const y = index * rowHeight;
     const share = total ? connection.totalCount / total : 0;
-    chart.append(svg("text", { x: 0, y: y + 14 }, risk.title));
+    chart.append(svg("text", { x: 0, y: y + 14 }, riskTitle(risk)));
     chart.append(svg("rect", { x: 0, y: y + 20, width: width - 70, height: 12, rx: 6, fill: "#eef1f6" }));
     chart.append(svg("rect", { x: 0, y: y + 20, width: Math.max(connection.totalCount ? 3 : 0, (width - 70) * share),
       height: 12, rx: 6, fill: "var(--risk)", "data-risk": risk.key, "data-count": connection.totalCount }));
@@ -174,14 +182,67 @@ function renderRisks(data, total) {
       connection.totalCount.toLocaleString("en")));
     const items = connection.nodes.map((app) => el("li", {}, appLink(app),
       el("span", { class: "badge" }, HOSTING[app.hosting]),
-      el("span", { class: "badge bad" }, app.technicalContacts.map((c) => c.name).join(", "))));
+      el("span", { class: "badge bad" }, risk.key === "expiring"
+        ? `expires ${nextExpiry(app)}` : app.technicalContacts.map((c) => c.name).join(", "))));
     if (!items.length) items.push(el("li", {}, "None"));
     const more = connection.totalCount > connection.nodes.length
       ? el("p", { class: "status" }, `… and ${connection.totalCount - connection.nodes.length} more`) : "";
-    lists.push(el("div", { "data-testid": `risk-list-${risk.key}` }, el("h3", {}, risk.title), el("ul", {}, ...items), more));
+    lists.push(el("div", { "data-testid": `risk-list-${risk.key}` }, el("h3", {}, riskTitle(risk)), el("ul", {}, ...items), more));
   });
   $("risk-chart").replaceChildren(chart);
   $("risk-lists").replaceChildren(...lists);
+}
+
+function nextExpiry(app) {
+  const now = new Date().toISOString();
+  const dates = app.licenses.map((l) => l.expiresAt).filter((d) => d >= now).sort();
+  return (dates[0] || "").slice(0, 10);
+}
+
+function monthLabel(month) {
+  const [year, number] = month.split("-").map(Number);
+  return new Date(Date.UTC(year, number - 1, 1)).toLocaleString("en", { month: "short", timeZone: "UTC" })
+    + (number === 1 ? ` ${year}` : "");
+}
+
+function renderTimeline(rows) {
+  const width = 900, height = 190, left = 36, bottom = 36, top = 14;
+  const max = Math.max(1, ...rows.map((row) => row.count));
+  const slot = (width - left) / Math.max(1, rows.length), plot = height - bottom - top;
+  const chart = svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img",
+    "aria-label": "Licenses expiring per month", "data-testid": "timeline-svg" });
+  for (const fraction of [0, 0.5, 1]) {
+    const y = top + plot * (1 - fraction);
+    chart.append(svg("line", { x1: left, x2: width, y1: y, y2: y, stroke: "#e2e6ee" }));
+    chart.append(svg("text", { x: left - 6, y: y + 4, "text-anchor": "end", class: "muted" },
+      String(Math.round(max * fraction))));
+  }
+  rows.forEach((row, index) => {
+    const h = (plot * row.count) / max, x = left + index * slot + slot * 0.15;
+    const rect = svg("rect", { x, y: top + plot - h, width: slot * 0.7, height: h, rx: 3,
+      fill: index === 0 ? "var(--risk)" : "var(--warn)", "data-month": row.month, "data-count": row.count,
+      "data-testid": "timeline-bar" });
+    rect.append(svg("title", {}, `${row.month}: ${row.count} licenses expire`));
+    chart.append(rect);
+    if (row.count) {
+      chart.append(svg("text", { x: x + slot * 0.35, y: top + plot - h - 4, "text-anchor": "middle" },
+        String(row.count)));
+    }
+    chart.append(svg("text", { x: x + slot * 0.35, y: height - bottom + 16, "text-anchor": "middle",
+      class: "muted" }, monthLabel(row.month)));
+  });
+  const total = rows.reduce((sum, row) => sum + row.count, 0);
+  $("timeline-total").textContent = `(${total.toLocaleString("en")} licenses in ${rows.length} months)`;
+  $("timeline-total").dataset.count = String(total);
+  $("timeline-chart").replaceChildren(chart);
+}
+
+function riskTitle(risk) {
+  return risk.key === "expiring" ? `License expiring within ${$("risk-days").value} days` : risk.title;
+}
+
+function riskVariables() {
+  return { first: PAGE, filter: riskFilter(), days: Number($("risk-days").value) };
 }
 
 function riskFilter() {
@@ -192,12 +253,13 @@ function riskFilter() {
 let summaryTotal = 0;
 async function loadDashboard() {
   $("status").textContent = "Loading…";
-  const data = await gql(DASHBOARD, { first: PAGE, filter: riskFilter() });
+  const data = await gql(DASHBOARD, { ...riskVariables(), months: MONTHS });
   $("viewer").textContent = `${data.viewer.name}${data.viewer.isSupport ? " · Mendix Support (all apps)" : " · your apps"}`;
   summaryTotal = data.ownershipSummary.reduce((sum, row) => sum + row.count, 0);
   renderSummary(data.ownershipSummary);
   renderOwners(data.topTechnicalContacts, false);
   renderRisks(data, summaryTotal);
+  renderTimeline(data.licenseExpiryTimeline);
   $("status").textContent = "";
   document.body.dataset.loaded = "true";
 }
@@ -318,9 +380,11 @@ $("login-form").addEventListener("submit", (event) => {
   start();
 });
 $("sign-out").addEventListener("click", () => { sessionStorage.removeItem(TOKEN_KEY); showLogin(); });
-$("risk-hosting").addEventListener("change", guard(async () => {
-  renderRisks(await gql(RISK_ONLY, { first: PAGE, filter: riskFilter() }), summaryTotal);
-}));
+const reloadRisks = guard(async () => {
+  renderRisks(await gql(RISK_ONLY, riskVariables()), summaryTotal);
+});
+$("risk-hosting").addEventListener("change", reloadRisks);
+$("risk-days").addEventListener("change", reloadRisks);
 $("owners-more").addEventListener("click", guard(async () => {
   const data = await gql(OWNERS_MORE, { first: PAGE, after: ownersCursor });
   renderOwners(data.topTechnicalContacts, true);
