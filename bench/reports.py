@@ -17,13 +17,15 @@ import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from ownership.generate import generate
 from store import apps as app_store
-from store import reports
+from store import reports, risks
 from store.db import Database, aggregate, ensure_indexes
 from store.pagination import Window
+from store.records import now
 
 Job = Callable[[], Awaitable[Any]]
 
@@ -47,6 +49,13 @@ def _jobs(db: Database, viewer_scope: dict[str, Any], top_person: Any) -> dict[s
         query = await reports.risk_query(db, name, scope or {})
         await app_store.list_apps(db, query, Window(first=20))
 
+    async def expiring(scope: dict[str, Any] | None) -> None:
+        moment = now()
+        query = risks.expiring_licenses(moment, moment + timedelta(days=90))
+        await app_store.list_apps(
+            db, {"$and": [scope, query]} if scope else query, Window(first=20)
+        )
+
     async def top(scope: dict[str, Any] | None) -> None:
         await reports.top_contacts(db, scope, limit=20)
         await reports.count_contacts(db, scope)
@@ -62,6 +71,14 @@ def _jobs(db: Database, viewer_scope: dict[str, Any], top_person: Any) -> dict[s
         "at risk: inactive p1+total": lambda: risk("inactive_contact", None),
         "at risk: no MendixID p1+total": lambda: risk("contact_without_mendix_id", None),
         "at risk: inactive (viewer)": lambda: risk("inactive_contact", viewer_scope),
+        "at risk: licenses 90d p1+total": lambda: expiring(None),
+        "at risk: licenses 90d (viewer)": lambda: expiring(viewer_scope),
+        "at risk: cloud no alerts p1+total": lambda: risk("cloud_without_alerts", None),
+        "at risk: manage by others p1+total": lambda: risk("foreign_manage_permissions", None),
+        "expiry timeline 12 months (Support)": lambda: risks.expiry_timeline(db, None, now(), 12),
+        "expiry timeline 12 months (viewer)": lambda: risks.expiry_timeline(
+            db, viewer_scope, now(), 12
+        ),
     }
 
 

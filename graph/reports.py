@@ -43,6 +43,12 @@ class TechnicalContactLoad:
         return await info.context.loaders.people.load(root.id)  # type: ignore[return-value]
 
 
+@strawberry.type(description="How many licenses of the apps you may see expire in one month (UTC).")
+class LicenseExpiryMonth:
+    month: str = strawberry.field(description="The calendar month, as YYYY-MM.")
+    count: int
+
+
 def _load_connection(page: report_cases.LoadPage) -> Connection[TechnicalContactLoad]:
     return Connection(
         edges=[
@@ -117,3 +123,48 @@ class Query:
         "contact_without_mendix_id",
         "At risk: apps with a technical contact who has no MendixID (can't be delivered).",
     )
+    mendix_cloud_apps_without_alerts = _risk_field(
+        "cloud_without_alerts",
+        "At risk: Mendix Cloud apps where no environment sends alert email (alert email off in "
+        "every environment, or no environments yet).",
+    )
+    apps_with_production_manage_permissions_granted_to_others = _risk_field(
+        "foreign_manage_permissions",
+        "At risk: apps with a production environment on which someone who is not a technical "
+        "contact holds an explicit MANAGE_PERMISSIONS grant.",
+    )
+
+    @strawberry.field(
+        description="At risk: apps with a license expiring between now and `days` days ahead "
+        "(1..3650). Mendix renews Mendix Cloud licenses itself: filter on ON_PREMISES for the "
+        "ones customers must renew."
+    )
+    async def apps_with_licenses_expiring(
+        self,
+        info: Info,
+        days: int = 30,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+        filter: AppsFilter | None = None,
+    ) -> Connection[App]:
+        ctx = info.context
+        filters = strawberry.asdict(filter) if filter else {}
+        window = page_window(first, after, last, before)
+        return connection(
+            await report_cases.apps_with_expiring_licenses(
+                ctx.db, ctx.viewer, days, filters, window
+            )
+        )
+
+    @strawberry.field(
+        description="Licenses of the apps you may see expiring per month: this month and the "
+        "next `months - 1` (1..120), zeros included."
+    )
+    async def license_expiry_timeline(
+        self, info: Info, months: int = 12
+    ) -> list[LicenseExpiryMonth]:
+        ctx = info.context
+        rows = await report_cases.expiry_timeline(ctx.db, ctx.viewer, months)
+        return rows  # type: ignore[return-value]

@@ -3,7 +3,8 @@
 The data keeps the domain rules: every app has a technical contact on its team, Mendix Cloud
 apps exactly one, On-Premises one to three; an app whose contact lacks a MendixID is still
 ORDERED (A3). Load is skewed (a few people own many apps), some people are INACTIVE, some
-have no MendixID yet, so every dashboard panel has something to show.
+have no MendixID yet; licenses, environments and grants come from ownership/generate_cloud.py;
+so every dashboard panel has something to show.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from bson import ObjectId
 
 from ownership.demo import _APPS, _FIRST, _LAST, SUPPORT_EMAIL
+from ownership.generate_cloud import add_embedded
 from store import apps as app_store
 from store import bulk
 from store import people as people_store
@@ -124,6 +126,7 @@ async def generate(db: Database, apps: int, seed: int = 1) -> Generated:
             }
         )
     app_docs = [_app(rng, index, tag, people, executives) for index in range(apps)]
+    add_embedded(app_docs, seed, tag, created)
     await _check_new(db, people_store.COLLECTION, "email", everyone)
     await _check_new(db, people_store.COLLECTION, "mendix_id", everyone)
     await _check_new(db, app_store.COLLECTION, "subdomain", app_docs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -19,11 +20,14 @@ from resolvers.inputs import parse
 from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from store import apps as app_store
 from store import reports as report_store
+from store import risks as risk_store
 from store.apps import AppRecord
 from store.db import Database
 from store.pagination import Page, Window
 from store.people import PersonRecord
+from store.records import now
 from store.reports import ContactLoad, SummaryRow
+from store.risks import MonthCount
 
 _PREFIX = "load:"
 
@@ -104,16 +108,43 @@ async def contact_load(db: Database, viewer: PersonRecord, person_id: str) -> Co
     return await report_store.contact_load(db, app_scope(viewer), key)
 
 
+MAX_DAYS = 3650
+MAX_MONTHS = 120
+
+
 async def apps_at_risk(
     db: Database, viewer: PersonRecord, risk: str, filters: dict[str, Any], window: Window
 ) -> Page[AppRecord]:
     """Visible apps at ``risk`` (a key of store.reports.RISKS), narrowed by the apps filter."""
+    query = _filtered(viewer, filters)
+    return await app_store.list_apps(db, await report_store.risk_query(db, risk, query), window)
+
+
+async def apps_with_expiring_licenses(
+    db: Database, viewer: PersonRecord, days: int, filters: dict[str, Any], window: Window
+) -> Page[AppRecord]:
+    """Visible apps with a license expiring between now and ``days`` (1..3650) days ahead."""
+    if not 1 <= days <= MAX_DAYS:
+        fail(ErrorCode.INVALID_INPUT, f"`days` must be between 1 and {MAX_DAYS}", ["days"])
+    query = _filtered(viewer, filters)
+    since = now()
+    risk = risk_store.expiring_licenses(since, since + timedelta(days=days))
+    return await app_store.list_apps(db, {"$and": [query, risk]} if query else risk, window)
+
+
+async def expiry_timeline(db: Database, viewer: PersonRecord, months: int) -> list[MonthCount]:
+    """Visible licenses expiring per month, this month and the next ``months - 1`` (1..120)."""
+    if not 1 <= months <= MAX_MONTHS:
+        fail(ErrorCode.INVALID_INPUT, f"`months` must be between 1 and {MAX_MONTHS}", ["months"])
+    return await risk_store.expiry_timeline(db, app_scope(viewer), now(), months)
+
+
+def _filtered(viewer: PersonRecord, filters: dict[str, Any]) -> dict[str, Any]:
     args = parse(AppsFilter, filters, root="filter")
-    query = app_store.apps_query(
+    return app_store.apps_query(
         scope=app_scope(viewer),
         hosting=args.hosting,
         status=args.status,
         technical_contact_id=args.technical_contact_id,
         search=args.search,
     )
-    return await app_store.list_apps(db, await report_store.risk_query(db, risk, query), window)

@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 from bson import ObjectId
 
-from store.db import Document
+from store.db import Document, mock_copies, mock_matching
 
 T = TypeVar("T")
 
@@ -39,6 +39,9 @@ async def paginate(
     projection: Document | None = None,
 ) -> Page[Any]:
     """Read one page of ``collection`` matching ``query`` in ``_id`` order."""
+    matching = mock_matching(collection, query) if projection is None else None
+    if matching is not None:
+        return _page_of(collection, matching, window, parse)
     bounds: Document = {}
     if window.after is not None:
         bounds["$gt"] = window.after
@@ -61,4 +64,31 @@ async def paginate(
         has_next_page=more if not backwards else window.before is not None,
         has_previous_page=more if backwards else window.after is not None,
         total_count=total,
+    )
+
+
+def _page_of(
+    collection: Any, matching: dict[Any, Document], window: Window, parse: Any
+) -> Page[Any]:
+    """The same page as :func:`paginate`'s query, from the documents that match it (the
+    embedded engine's set-based ``$in``, store/db.py ``mock_matching``)."""
+    keys = sorted(
+        key
+        for key in matching
+        if (window.after is None or key > window.after)
+        and (window.before is None or key < window.before)
+    )
+    backwards = window.last is not None and window.first is None
+    limit = window.last if backwards else window.first
+    assert limit is not None
+    chosen = keys[-limit - 1 :] if backwards else keys[: limit + 1]
+    more = len(chosen) > limit
+    chosen = chosen[1:] if backwards and more else chosen[:limit]
+    docs = mock_copies(collection, [matching[key] for key in chosen])
+    return Page(
+        items=[parse(doc) for doc in docs],
+        keys=list(chosen),
+        has_next_page=more if not backwards else window.before is not None,
+        has_previous_page=more if backwards else window.after is not None,
+        total_count=len(matching),
     )

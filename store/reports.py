@@ -22,6 +22,7 @@ from pymongo import ASCENDING
 
 from store import apps as app_store
 from store import people as people_store
+from store import risks
 from store.apps import AppStatus, Hosting
 from store.db import Database, Document, aggregate
 from store.people import PersonStatus
@@ -51,6 +52,7 @@ async def ensure_indexes(db: Database) -> None:
     await people.create_index([("status", ASCENDING)], name="status")
     # the unique MendixID index is sparse, so it can't find people *without* one
     await people.create_index([("mendix_id", ASCENDING), ("status", ASCENDING)], name="mendix_id")
+    await risks.ensure_indexes(db)
 
 
 def _scoped(scope: Document | None, *clauses: Document) -> Document:
@@ -175,12 +177,25 @@ async def contact_without_mendix_id(db: Database) -> Document:
     return {"technical_contact_ids": {"$in": ids}}
 
 
+async def cloud_without_alerts(db: Database) -> Document:
+    """Mendix Cloud apps where no environment sends alert email (see store/risks.py)."""
+    return risks.cloud_without_alerts()
+
+
+async def foreign_manage_permissions(db: Database) -> Document:
+    """Apps where a non-technical-contact holds MANAGE_PERMISSIONS on a production environment."""
+    return risks.foreign_manage_permissions()
+
+
 RiskFilter = Callable[[Database], Awaitable[Document]]
 
 RISKS: dict[str, RiskFilter] = {
     "inactive_contact": inactive_contact,
     "contact_without_mendix_id": contact_without_mendix_id,
+    "cloud_without_alerts": cloud_without_alerts,
+    "foreign_manage_permissions": foreign_manage_permissions,
 }
+# licenses expiring within N days take an argument: store.risks.expiring_licenses
 
 
 async def risk_query(db: Database, risk: str, query: Document) -> Document:

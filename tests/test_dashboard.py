@@ -12,6 +12,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,10 @@ async def _seed(db: Any, site: Site) -> None:
     from ownership.generate import generate
     from store import apps as app_store
     from store import people as people_store
-    from store import reports, tokens
+    from store import reports, risks, tokens
     from store.apps import Hosting
     from store.people import PersonStatus, Role
+    from store.records import now
 
     support = await people_store.create_person(
         db, email="boss@mendix.example", name="Bo Support", roles=(Role.SUPPORT,)
@@ -59,12 +61,22 @@ async def _seed(db: Any, site: Site) -> None:
             technical_contact_id=gone.id,
         )
     await people_store.set_status(db, gone.id, PersonStatus.INACTIVE)
+    # a Mendix Cloud app without environments: first on the "without alert email" list
+    await app_store.create_app(
+        db, name="Silent Cloud", subdomain="silent-cloud", hosting=Hosting.MENDIX_CLOUD,
+        technical_contact_id=support.id,
+    )  # fmt: skip
     await generate(db, 150, seed=5)  # after the orphans: they are the oldest, on page one
     site.token = await tokens.create_token(db, support.id)
     site.facts["total"] = sum(row.count for row in await reports.summary(db, None))
     for risk in reports.RISKS:
         query = await reports.risk_query(db, risk, {})
         site.facts[risk] = await db[app_store.COLLECTION].count_documents(query)
+    moment = now()
+    expiring = risks.expiring_licenses(moment, moment + timedelta(days=90))
+    site.facts["expiring"] = await db[app_store.COLLECTION].count_documents(expiring)
+    timeline = await risks.expiry_timeline(db, None, moment, 12)
+    site.facts["timeline"] = {row.month: row.count for row in timeline}
     top, _ = await reports.top_contacts(db, None, limit=1)
     site.facts["top_count"] = top[0].app_count
 
@@ -130,14 +142,42 @@ def test_dashboard_in_a_real_browser(site: Site, request: pytest.FixtureRequest)
             for key, risk in (
                 ("inactive", "inactive_contact"),
                 ("noMendixId", "contact_without_mendix_id"),
+                ("expiring", "expiring"),
+                ("noAlerts", "cloud_without_alerts"),
+                ("manageByOthers", "foreign_manage_permissions"),
             ):
+                assert site.facts[risk] > 0, risk  # the generated data shows every panel
                 counter = page.locator(f"[data-testid=risk-count-{key}]")
                 assert counter.text_content() == f"{site.facts[risk]:,}"
             expect(page.locator("[data-testid=risk-list-inactive]")).to_contain_text(
                 "Orphan Portal"
             )
+            expect(page.locator("[data-testid=risk-list-noAlerts]")).to_contain_text("Silent Cloud")
+            expect(page.locator("[data-testid=risk-list-expiring]")).to_contain_text("expires 20")
+            bars = page.locator("[data-testid=timeline-bar]")
+            assert bars.count() == 12
+            shown = {
+                bars.nth(index).get_attribute("data-month"): int(
+                    bars.nth(index).get_attribute("data-count") or -1
+                )
+                for index in range(12)
+            }
+            assert shown == site.facts["timeline"]
+            total = sum(site.facts["timeline"].values())
+            assert page.locator("[data-testid=timeline-total]").get_attribute("data-count") == str(
+                total
+            )
             assert page.evaluate("sessionStorage.getItem('ownership.token')") == site.token
             page.screenshot(path=str(output / "dashboard.png"), full_page=True)
+
+            # narrowing the expiry window re-fetches that panel with the new `days`
+            page.select_option("#risk-days", "30")
+            expect(page.locator("[data-testid=risk-list-expiring] h3")).to_have_text(
+                "License expiring within 30 days"
+            )
+            page.locator("[data-testid=risk-list-noAlerts] a", has_text="Silent Cloud").click()
+            expect(page.locator("[data-testid=app-detail-name]")).to_have_text("Silent Cloud")
+            page.click("text=Back to the dashboard")
 
             page.locator("[data-testid=risk-list-inactive] a", has_text="Orphan Portal 0").click()
             expect(page.locator("[data-testid=app-detail-name]")).to_have_text("Orphan Portal 0")

@@ -1,83 +1,25 @@
-// The ownership dashboard: plain JS, data from the public GraphQL API, charts as inline SVG.
+// The ownership dashboard, part 3 of 3: queries, loading, detail views, sign in/out.
 "use strict";
 
-const TOKEN_KEY = "ownership.token";
-const SVG = "http://www.w3.org/2000/svg";
-const $ = (id) => document.getElementById(id);
-const HOSTING = { MENDIX_CLOUD: "Mendix Cloud", ON_PREMISES: "On-Premises" };
-const STATUS = { ORDERED: "Ordered", DELIVERED: "Delivered" };
-const RISKS = [
-  { key: "inactive", title: "Technical contact inactive", field: "appsWithInactiveTechnicalContact" },
-  {
-    key: "noMendixId",
-    title: "Technical contact without MendixID",
-    field: "appsWithTechnicalContactWithoutMendixId",
-  },
-];
-const PAGE = 10;
-let ownersCursor = null;
-
-class Unauthenticated extends Error {}
-
-async function gql(query, variables = {}) {
-  const response = await fetch("/graphql", {
-    method: "POST",
-    headers: {
-      "Content-Type": "application/json",
-      Accept: "application/graphql-response+json, application/json",
-      Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ""}`,
-    },
-    body: JSON.stringify({ query, variables }),
-  });
-  if (response.status === 401) throw new Unauthenticated("This token is not valid");
-  const body = await response.json();
-  if (body.errors && body.errors.length) throw new Error(body.errors[0].message);
-  return body.data;
-}
-
-// --- small DOM and SVG helpers (text always via textContent: no HTML from data) ---------------
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  for (const child of children) node.append(child);
-  return node;
-}
-function svg(tag, attrs = {}, text) {
-  const node = document.createElementNS(SVG, tag);
-  for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value);
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-function legend(items) {
-  return el("div", { class: "legend" }, ...items.map(([label, color]) => {
-    const swatch = el("i");
-    swatch.style.background = color;
-    return el("span", {}, swatch, label);
-  }));
-}
-function appLink(app) {
-  return el("a", { href: `#/app/${encodeURIComponent(app.id)}`, "data-testid": "app-link" }, app.name);
-}
-
 // --- panels ----------------------------------------------------------------------------------
+const RISK_FIELDS = RISKS.map((risk) => `${risk.key}: ${risk.field}(${risk.args || ""}first: $first, filter: $filter) {
+    totalCount nodes { id name subdomain hosting status technicalContacts { name } licenses { expiresAt } }
+  }`).join("\n");
 const DASHBOARD = `
-query Dashboard($first: Int!, $filter: AppsFilter) {
+query Dashboard($first: Int!, $filter: AppsFilter, $days: Int!, $months: Int!) {
+  licenseExpiryTimeline(months: $months) { month count }
   viewer { name isSupport }
   ownershipSummary { hosting status count }
   topTechnicalContacts(first: $first) {
     totalCount pageInfo { hasNextPage endCursor }
     nodes { appCount mendixCloudCount onPremisesCount orderedCount person { id name email status hasMendixId } }
   }
-  ${RISKS.map((risk) => `${risk.key}: ${risk.field}(first: $first, filter: $filter) {
-    totalCount nodes { id name subdomain hosting status technicalContacts { name } }
-  }`).join("\n")}
+${RISK_FIELDS}
 }`;
 
 const RISK_ONLY = `
-query Risks($first: Int!, $filter: AppsFilter) {
-  ${RISKS.map((risk) => `${risk.key}: ${risk.field}(first: $first, filter: $filter) {
-    totalCount nodes { id name subdomain hosting status technicalContacts { name } }
-  }`).join("\n")}
+query Risks($first: Int!, $filter: AppsFilter, $days: Int!) {
+${RISK_FIELDS}
 }`;
 
 const OWNERS_MORE = `
@@ -88,100 +30,8 @@ query Owners($first: Int!, $after: String) {
   }
 }`;
 
-function renderSummary(rows) {
-  const total = rows.reduce((sum, row) => sum + row.count, 0);
-  $("summary-total").textContent = total.toLocaleString("en");
-  const width = 460, barHeight = 34, left = 110, gap = 22, top = 10;
-  const hostings = Object.keys(HOSTING);
-  const max = Math.max(1, ...hostings.map((h) => rows.filter((r) => r.hosting === h)
-    .reduce((sum, r) => sum + r.count, 0)));
-  const chart = svg("svg", {
-    viewBox: `0 0 ${width} ${top + hostings.length * (barHeight + gap)}`,
-    role: "img", "aria-label": "Apps by hosting type and status", "data-testid": "summary-svg",
-  });
-  hostings.forEach((hosting, index) => {
-    const y = top + index * (barHeight + gap);
-    chart.append(svg("text", { x: 0, y: y + barHeight / 2 + 4 }, HOSTING[hosting]));
-    let x = left;
-    for (const status of Object.keys(STATUS)) {
-      const row = rows.find((r) => r.hosting === hosting && r.status === status);
-      const count = row ? row.count : 0;
-      const w = ((width - left - 60) * count) / max;
-      const color = status === "DELIVERED"
-        ? (hosting === "MENDIX_CLOUD" ? "var(--cloud)" : "var(--onprem)") : "var(--ordered)";
-      const rect = svg("rect", { x, y, width: w, height: barHeight, rx: 3, fill: color,
-        "data-hosting": hosting, "data-status": status, "data-count": count });
-      rect.append(svg("title", {}, `${HOSTING[hosting]}, ${STATUS[status]}: ${count}`));
-      chart.append(rect);
-      if (w > 28) {
-        chart.append(svg("text", { x: x + w / 2, y: y + barHeight / 2 + 4, "text-anchor": "middle",
-          fill: "#fff", style: "fill:#fff" }, String(count)));
-      }
-      x += w;
-    }
-    const sum = rows.filter((r) => r.hosting === hosting).reduce((s, r) => s + r.count, 0);
-    chart.append(svg("text", { x: x + 6, y: y + barHeight / 2 + 4, class: "muted" }, String(sum)));
-  });
-  $("summary-chart").replaceChildren(chart, legend([
-    ["Delivered (Cloud)", "var(--cloud)"], ["Delivered (On-Premises)", "var(--onprem)"],
-    ["Ordered", "var(--ordered)"],
-  ]));
-}
-
-function ownerRow(chart, load, index, max, width) {
-  const rowHeight = 26, left = 190, y = index * rowHeight;
-  const group = svg("g", { class: "bar-row", "data-testid": "owner-row", tabindex: 0 });
-  const person = load.person || { name: "(unknown)", id: "" };
-  const flag = person.status === "INACTIVE" ? " ⚠ inactive" : (!person.hasMendixId ? " ⚠ no MendixID" : "");
-  group.append(svg("text", { x: 0, y: y + 17 }, `${person.name}${flag}`));
-  const scale = (width - left - 50) / max;
-  const cloud = load.mendixCloudCount * scale, onprem = load.onPremisesCount * scale;
-  group.append(svg("rect", { class: "bar", x: left, y: y + 4, width: cloud, height: 18, fill: "var(--cloud)" }));
-  group.append(svg("rect", { class: "bar", x: left + cloud, y: y + 4, width: onprem, height: 18, fill: "var(--onprem)" }));
-  group.append(svg("text", { x: left + cloud + onprem + 6, y: y + 17, class: "muted" }, String(load.appCount)));
-  group.append(svg("title", {}, `${person.name} <${person.email}>: ${load.mendixCloudCount} Mendix Cloud, ${load.onPremisesCount} On-Premises, ${load.orderedCount} not delivered`));
-  group.addEventListener("click", () => { location.hash = `#/person/${encodeURIComponent(person.id)}`; });
-  chart.append(group);
-}
-
-let owners = [];
-function renderOwners(connection, append) {
-  owners = append ? owners.concat(connection.nodes) : connection.nodes;
-  ownersCursor = connection.pageInfo.hasNextPage ? connection.pageInfo.endCursor : null;
-  $("owners-total").textContent = `(${connection.totalCount.toLocaleString("en")} people)`;
-  const width = 900, max = Math.max(1, ...owners.map((o) => o.appCount));
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${Math.max(26, owners.length * 26)}`,
-    role: "img", "aria-label": "Technical contacts by number of apps", "data-testid": "owners-svg" });
-  owners.forEach((load, index) => ownerRow(chart, load, index, max, width));
-  $("owners-chart").replaceChildren(chart, legend([["Mendix Cloud", "var(--cloud)"], ["On-Premises", "var(--onprem)"]]));
-  $("owners-more").hidden = !ownersCursor;
-}
-
-function renderRisks(data, total) {
-  const width = 460, rowHeight = 40;
-  const chart = svg("svg", { viewBox: `0 0 ${width} ${RISKS.length * rowHeight}`, role: "img",
-    "aria-label": "Apps at risk", "data-testid": "risk-svg" });
-  const lists = [];
-  RISKS.forEach((risk, index) => {
-    const connection = data[risk.key];
-    const y = index * rowHeight;
-    const share = total ? connection.totalCount / total : 0;
-    chart.append(svg("text", { x: 0, y: y + 14 }, risk.title));
-    chart.append(svg("rect", { x: 0, y: y + 20, width: width - 70, height: 12, rx: 6, fill: "#eef1f6" }));
-    chart.append(svg("rect", { x: 0, y: y + 20, width: Math.max(connection.totalCount ? 3 : 0, (width - 70) * share),
-      height: 12, rx: 6, fill: "var(--risk)", "data-risk": risk.key, "data-count": connection.totalCount }));
-    chart.append(svg("text", { x: width - 62, y: y + 31, "data-testid": `risk-count-${risk.key}` },
-      connection.totalCount.toLocaleString("en")));
-    const items = connection.nodes.map((app) => el("li", {}, appLink(app),
-      el("span", { class: "badge" }, HOSTING[app.hosting]),
-      el("span", { class: "badge bad" }, app.technicalContacts.map((c) => c.name).join(", "))));
-    if (!items.length) items.push(el("li", {}, "None"));
-    const more = connection.totalCount > connection.nodes.length
-      ? el("p", { class: "status" }, `… and ${connection.totalCount - connection.nodes.length} more`) : "";
-    lists.push(el("div", { "data-testid": `risk-list-${risk.key}` }, el("h3", {}, risk.title), el("ul", {}, ...items), more));
-  });
-  $("risk-chart").replaceChildren(chart);
-  $("risk-lists").replaceChildren(...lists);
+function riskVariables() {
+  return { first: PAGE, filter: riskFilter(), days: Number($("risk-days").value) };
 }
 
 function riskFilter() {
@@ -192,12 +42,13 @@ function riskFilter() {
 let summaryTotal = 0;
 async function loadDashboard() {
   $("status").textContent = "Loading…";
-  const data = await gql(DASHBOARD, { first: PAGE, filter: riskFilter() });
+  const data = await gql(DASHBOARD, { ...riskVariables(), months: MONTHS });
   $("viewer").textContent = `${data.viewer.name}${data.viewer.isSupport ? " · Mendix Support (all apps)" : " · your apps"}`;
   summaryTotal = data.ownershipSummary.reduce((sum, row) => sum + row.count, 0);
   renderSummary(data.ownershipSummary);
   renderOwners(data.topTechnicalContacts, false);
   renderRisks(data, summaryTotal);
+  renderTimeline(data.licenseExpiryTimeline);
   $("status").textContent = "";
   document.body.dataset.loaded = "true";
 }
@@ -318,9 +169,11 @@ $("login-form").addEventListener("submit", (event) => {
   start();
 });
 $("sign-out").addEventListener("click", () => { sessionStorage.removeItem(TOKEN_KEY); showLogin(); });
-$("risk-hosting").addEventListener("change", guard(async () => {
-  renderRisks(await gql(RISK_ONLY, { first: PAGE, filter: riskFilter() }), summaryTotal);
-}));
+const reloadRisks = guard(async () => {
+  renderRisks(await gql(RISK_ONLY, riskVariables()), summaryTotal);
+});
+$("risk-hosting").addEventListener("change", reloadRisks);
+$("risk-days").addEventListener("change", reloadRisks);
 $("owners-more").addEventListener("click", guard(async () => {
   const data = await gql(OWNERS_MORE, { first: PAGE, after: ownersCursor });
   renderOwners(data.topTechnicalContacts, true);

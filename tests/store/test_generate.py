@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -9,9 +10,10 @@ import pytest
 from ownership.generate import Collision, generate
 from store import apps as app_store
 from store import people as people_store
-from store import reports
+from store import reports, risks
 from store.apps import AppRecord
 from store.people import PersonRecord
+from store.records import now
 
 
 async def test_generated_data_keeps_the_rules(db: Any) -> None:
@@ -39,6 +41,10 @@ async def test_generated_data_keeps_the_rules(db: Any) -> None:
         assert await db[app_store.COLLECTION].count_documents(
             await reports.risk_query(db, risk, {})
         )
+    moment = now()
+    expiring = risks.expiring_licenses(moment, moment + timedelta(days=90))
+    assert await db[app_store.COLLECTION].count_documents(expiring)
+    assert all(row.count for row in await risks.expiry_timeline(db, None, moment, 6))
 
 
 async def test_generating_twice_needs_another_seed(db: Any) -> None:
