@@ -93,7 +93,9 @@ def expiring_query(until: datetime, since: datetime) -> Document:
     """On-Premises apps with a license expiring in [since, until] (Mendix Cloud: none, C4)."""
     return {
         "hosting": Hosting.ON_PREMISES.value,
-        "licenses.expires_at": {"$gte": since, "$lte": until},
+        # $elemMatch: both bounds on the same license (a plain range on the array field may
+        # be met by two different licenses on real MongoDB)
+        "licenses": {"$elemMatch": {"expires_at": {"$gte": since, "$lte": until}}},
     }
 
 
