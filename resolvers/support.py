@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from bson import ObjectId
 from pydantic import Field
 
-from resolvers.auth import app_scope, require_support, visible_app
+from resolvers.auth import app_scope, existing_person, require_support, visible_app
 from resolvers.changes import commit, error, first, hosting_is, mendix_id_ok
 from resolvers.errors import ErrorCode, UserErrors, fail
 from resolvers.ids import AppId, PersonId, SupportRequestId, encode
@@ -131,9 +131,7 @@ async def submit(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> Su
                 "A Mendix Cloud app has exactly one technical contact; change it instead",
                 ["input", "appId"],
             )
-        person = await people_store.get_person(db, args.technical_contact_id)
-        if person is None:
-            fail(ErrorCode.NOT_FOUND, "No person with this ID", ["input", "technicalContactId"])
+        person = await existing_person(db, args.technical_contact_id, "technicalContactId")
         if person.id in app.technical_contact_ids:
             fail(
                 ErrorCode.ALREADY_TECHNICAL_CONTACT,
