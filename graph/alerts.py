@@ -17,12 +17,11 @@ from graph.nodes import record_node
 from graph.payloads import Payload
 from graph.people import Person
 from resolvers import alerts as alert_cases
+from resolvers import apps as app_cases
 from resolvers import environments as env_cases
-from resolvers.auth import app_scope
 from resolvers.errors import ErrorCode, UserErrors, fail
 from resolvers.ids import decode
 from resolvers.live import hub_of
-from store import apps as app_store
 from store.alerts import AlertRecord
 
 if TYPE_CHECKING:
@@ -71,7 +70,7 @@ class Alert(relay.Node):
     @strawberry.field
     async def app(self, root: strawberry.Parent[AlertRecord], info: Info) -> AppRef | None:
         ctx = info.context
-        return await app_store.get_app(ctx.db, root.app_id, app_scope(ctx.viewer))  # type: ignore[return-value]
+        return await app_cases.app_of(ctx.db, ctx.viewer, root.app_id)  # type: ignore[return-value]
 
     is_type_of, resolve_nodes = record_node(AlertRecord, alert_cases.visible_alerts)
 
@@ -133,7 +132,7 @@ class Subscription:
             key = decode(app_id, "App")
             if key is None:
                 fail(ErrorCode.INVALID_ID, "is not a valid App ID", ["appId"])
-            if await app_store.get_app(ctx.db, key, app_scope(ctx.viewer)) is None:
+            if await app_cases.app_of(ctx.db, ctx.viewer, key) is None:
                 fail(ErrorCode.NOT_FOUND, "No app with this ID", ["appId"])
         hub = hub_of(ctx)
         if hub is None:

@@ -64,9 +64,7 @@ class Notification(relay.Node):
         from resolvers import apps as app_cases
 
         ctx = info.context
-        return await app_cases.get_visible_app(  # type: ignore[return-value]
-            ctx.db, ctx.viewer, encode("App", root.app_id)
-        )
+        return await app_cases.app_of(ctx.db, ctx.viewer, root.app_id)  # type: ignore[return-value]
 
     is_type_of, resolve_nodes = record_node(
         NotificationRecord, notification_cases.visible_notifications

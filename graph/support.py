@@ -14,7 +14,6 @@ from graph.nodes import record_node
 from graph.payloads import Payload, mutate
 from graph.people import Person
 from resolvers import support as support_cases
-from resolvers.ids import encode
 from store import support as support_store
 from store.support import CommentRecord, SupportRequestRecord
 
@@ -86,9 +85,7 @@ class SupportRequest(relay.Node):
         from resolvers import apps as app_cases
 
         ctx = info.context
-        return await app_cases.get_visible_app(  # type: ignore[return-value]
-            ctx.db, ctx.viewer, encode("App", root.app_id)
-        )
+        return await app_cases.app_of(ctx.db, ctx.viewer, root.app_id)  # type: ignore[return-value]
 
     is_type_of, resolve_nodes = record_node(SupportRequestRecord, support_cases.visible_requests)
 

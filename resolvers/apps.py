@@ -196,4 +196,9 @@ async def get_visible_app(db: Database, viewer: PersonRecord, global_id: str) ->
     key = decode(global_id, "App")
     if key is None:
         fail(ErrorCode.INVALID_ID, "is not a valid App ID", ["id"])
-    return await app_store.get_app(db, key, app_scope(viewer))
+    return await app_of(db, viewer, key)
+
+
+async def app_of(db: Database, viewer: PersonRecord, app_id: Any) -> AppRecord | None:
+    """The app a record refers to (an alert, a request, an email), if the viewer may see it."""
+    return await app_store.get_app(db, app_id, app_scope(viewer))
