@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from graph.front import FastFront
 from graph.http import GraphQLView
 from graph.metrics import metrics_endpoint
 from graph.schema import schema
@@ -86,5 +88,6 @@ def create_app(
             Route("/", dashboard),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
+        middleware=[Middleware(FastFront, view=view, schema=schema)],
         lifespan=lifespan,
     )

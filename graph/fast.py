@@ -42,7 +42,7 @@ from graph.fast_compile import MISSING, Compiler, Plan, directive_variables
 from graph.fast_fields import loads, root_names
 from graph.fast_runtime import drain
 
-__all__ = ["PLANS", "VERIFIED_WITH", "FastExecutionContext", "loads", "standard"]
+__all__ = ["PLANS", "VERIFIED_WITH", "FastExecutionContext", "enabled", "loads", "standard"]
 
 
 VERIFIED_WITH = {"graphql-core": "3.3.2", "strawberry-graphql": "0.341.2"}
@@ -52,6 +52,11 @@ _ENABLED: ContextVar[bool] = ContextVar(
     "fast_reads", default=os.environ.get("OWNERSHIP_FAST_READS", "1") != "0"
 )
 log = logging.getLogger(__name__)
+
+
+def enabled() -> bool:
+    """Whether the compiled path (and graph/front.py) may serve the current request."""
+    return _ENABLED.get()
 
 
 @contextmanager

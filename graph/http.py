@@ -76,25 +76,9 @@ class GraphQLView(GraphQL[Context, None]):
         if isinstance(request, Request) and not self.should_render_graphql_ide(
             self.request_adapter_class(request)
         ):
-            db = self._db_of(request)
-            authorization = request.headers.get("authorization")
-            viewer, node_app_id = await identify(db, authorization)
-            if viewer is None:
-                if node_app_id is None:
-                    return _unauthenticated()
-                viewer = _node_viewer()
-            accept = request.headers.get("accept", "")
-            request.state.media_type = (
-                GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in accept else "application/json"
-            )
-            context = Context(
-                db=db,
-                viewer=viewer,
-                loaders=Loaders.create(db),
-                request=request,
-                hub=self._hub_of(request),
-                node_app_id=node_app_id,
-            )
+            context = await self.http_context(request)
+            if context is None:
+                return _unauthenticated()
         elif isinstance(request, WebSocket):
             # The viewer is known once connection_init arrives: see on_ws_connect.
             db = self._db_of(request)
@@ -106,6 +90,29 @@ class GraphQLView(GraphQL[Context, None]):
                 hub=self._hub_of(request),
             )
         return await super().run(request, context=context, root_value=root_value)
+
+    async def http_context(self, request: Request) -> Context | None:
+        """The context of an HTTP operation, None without a valid token (one database read).
+
+        Also used by graph/front.py, so both ways of answering see the same viewer."""
+        db = self._db_of(request)
+        viewer, node_app_id = await identify(db, request.headers.get("authorization"))
+        if viewer is None:
+            if node_app_id is None:
+                return None
+            viewer = _node_viewer()
+        accept = request.headers.get("accept", "")
+        request.state.media_type = (
+            GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in accept else "application/json"
+        )
+        return Context(
+            db=db,
+            viewer=viewer,
+            loaders=Loaders.create(db),
+            request=request,
+            hub=self._hub_of(request),
+            node_app_id=node_app_id,
+        )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:  # type: ignore[override]
         """Authenticate a WebSocket by the token in its connection_init payload (else 4403)."""

@@ -9,6 +9,7 @@ from strawberry.tools import merge_types
 from graph import alerts, apps, environments, licenses, notifications, people, reports, support
 from graph.audit import AuditEvent
 from graph.fast import FastExecutionContext
+from graph.front import RememberQueries
 from graph.limits import limit_extensions
 from graph.masking import ShapeErrors
 
@@ -52,7 +53,7 @@ def build_schema() -> strawberry.Schema:
             environments.Environment,
             alerts.Alert,
         ],
-        extensions=[*limit_extensions(), ShapeErrors],  # type: ignore[list-item]
+        extensions=[*limit_extensions(), ShapeErrors, RememberQueries],  # type: ignore[list-item]
         execution_context_class=FastExecutionContext,
     )
 

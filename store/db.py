@@ -195,6 +195,27 @@ def mock_matching(collection: Any, query: Document) -> dict[Any, Document] | Non
     return found if all(type(key) is ObjectId for key in found) else None
 
 
+def mock_stored(db: Any, collection: str, key: Any) -> tuple[bool, Document | None]:
+    """On the embedded engine: (True, the stored document with ``_id`` ``key``, or None),
+    found by its key (mongomock's own ``find_one`` scans the collection); (False, None) on
+    MongoDB, where the caller runs its ordinary (indexed) query.
+
+    The document is the engine's own, not a copy: validate it into a record at once and
+    never change or keep it. Its datetimes are naive UTC (records' ``UtcDatetime`` reads them).
+    """
+    mock = getattr(db, "_AsyncMongoMockDatabase__database", None)
+    if mock is None:
+        return False, None
+    stored = mock._store[collection]
+    try:
+        if stored._ttl_indexes:  # mongomock drops expired documents on access
+            return True, stored[key]
+        # the engine runs on the event loop's thread: a plain read needs no reader lock
+        return True, stored._documents.get(key)
+    except (KeyError, TypeError):  # TypeError: an unhashable key matches nothing
+        return True, None
+
+
 def mock_copies(collection: Any, documents: list[Document]) -> list[Document]:
     """Copies of stored documents exactly as the embedded engine's ``find`` returns them."""
     from mongomock import helpers

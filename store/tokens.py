@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymongo import ASCENDING
 
 from store import people as people_store
-from store.db import Database, aggregate
+from store.db import Database, aggregate, mock_stored
 from store.people import PersonRecord
 from store.records import UtcDatetime, now
 
@@ -94,6 +94,15 @@ async def find_token_and_person(
     """
     if not token.startswith(PREFIX) or len(token) > 200:
         return None, None
+    embedded, found = mock_stored(db, COLLECTION, digest(token))
+    if embedded:  # the embedded engine: two lookups by key instead of scans
+        if found is None:
+            return None, None
+        record = TokenRecord.model_validate(found)
+        if record.person_id is None:
+            return record, None
+        _embedded, person = mock_stored(db, people_store.COLLECTION, record.person_id)
+        return record, None if person is None else PersonRecord.model_validate(person)
     docs = await aggregate(
         _tokens(db),
         [
