@@ -6,12 +6,15 @@ prints in one run, per query:
 - in-process, on the same pre-loaded records (root resolvers and the people loader return
   them from memory, so only execution is measured): the hand-written projection +
   ``json.dumps`` baseline (and + orjson), graphql-core's ``execute`` on a pre-parsed document
-  with the standard executor and with the compiled one, standard strawberry and strawberry
+  with the standard executor and with the compiled one (what the fast front runs), standard strawberry and strawberry
   with the compiled path (both + orjson, as the HTTP view encodes), each as time and ratio;
 - end to end in-process on the embedded engine for each seeded size, with database round
   trips per query (they must not grow with the page size);
 - over HTTP: uvicorn on loopback, one worker, ``wrk`` (or an httpx fallback) with 10
-  connections from a second process, for the stock and the compiled path.
+  connections from a second process: the baseline (a plain Starlette endpoint serving the
+  hand-written projection of in-memory records, json.dumps / orjson), then the API with the
+  fast front and with stock strawberry (OWNERSHIP_FAST_READS=0), on records in memory and
+  on the embedded engine, each as req/s and ratio to the baseline.
 """
 
 from __future__ import annotations
@@ -236,9 +239,9 @@ async def _compare_one(
                     "hand-written projection + orjson",
                     lambda: orjson.dumps(hand_written(page, people)),
                 ),
-                ("graphql-core execute, pre-parsed, standard executor", core_standard),
+                ("graphql-core execute, pre-parsed, standard (+ orjson)", core_standard),
                 (
-                    "graphql-core execute, pre-parsed, compiled executor",
+                    "fast front: graphql-core, pre-parsed, compiled (+ orjson)",
                     lambda: core_run(fast.FastExecutionContext),
                 ),
                 ("strawberry, standard execution (+ orjson)", strawberry_standard),
@@ -308,24 +311,30 @@ def _runner(db: Any, viewer: Any, document: str, variables: Any) -> Callable[[],
     return once
 
 
+HTTP_SERVERS = [
+    # (label, bench.serve data mode, OWNERSHIP_FAST_READS)
+    ("plain Starlette + json.dumps (baseline, no auth)", "plain-json", "1"),
+    ("plain Starlette + orjson (no auth)", "plain-orjson", "1"),
+    ("API, fast front, records in memory", "memory", "1"),
+    ("API, stock strawberry, records in memory", "memory", "0"),
+    ("API, fast front, embedded engine", "embedded", "1"),
+    ("API, stock strawberry, embedded engine", "embedded", "0"),
+]
+
+
 def http(size: int, seconds: float, port: int) -> None:
-    for data in ("memory", "embedded"):
-        _http(size, seconds, port, data)
-
-
-def _http(size: int, seconds: float, port: int, data: str) -> None:
-    where = (
-        "reads served from memory after the first"
-        if data == "memory"
-        else "reads on the embedded engine"
-    )
+    """Requests per second of each server for the tiny and the nested query, each as a
+    ratio to the plain Starlette endpoint measured in the same run."""
     print(
-        f"\nover HTTP, {where} (uvicorn, 1 worker, 127.0.0.1:{port}, {size:,} apps,"
+        f"\nover HTTP (uvicorn + httptools + uvloop, 1 worker, 127.0.0.1:{port}, {size:,} apps,"
         f" 10 connections, {'wrk' if shutil.which('wrk') else 'httpx'} from a second process,"
         f" {seconds:.0f} s each):"
     )
-    for mode in ("1", "0"):
-        env = {**os.environ, "OWNERSHIP_FAST_READS": mode}
+    runs = [("tiny { __typename }", TINY, {}), ("nested, 100 apps", NESTED_100, {"first": 100})]
+    print(f"  {'':<50}" + "".join(f" {label:>26}" for label, _d, _v in runs))
+    baseline: list[float] = []
+    for name, data, fast_reads in HTTP_SERVERS:
+        env = {**os.environ, "OWNERSHIP_FAST_READS": fast_reads}
         server = subprocess.Popen(
             [sys.executable, "-m", "bench.serve", str(size), str(port), data],
             stdout=subprocess.PIPE,
@@ -334,17 +343,19 @@ def _http(size: int, seconds: float, port: int, data: str) -> None:
         )
         try:
             token = _wait_ready(server, port)
-            name = "compiled path" if mode == "1" else "stock strawberry"
-            for label, document, variables in (
-                ("tiny { __typename }", TINY, {}),
-                ("nested, 100 apps", NESTED_100, {"first": 100}),
-            ):
+            rates = []
+            for _label, document, variables in runs:
                 body = json.dumps({"query": document, "variables": variables})
-                rate = _load(port, token, body, seconds)
-                print(f"  {name:<18} {label:<24} {rate:9.0f} req/s")
+                rates.append(_load(port, token, body, seconds))
         finally:
             server.terminate()
             server.wait(10)
+        baseline = baseline or rates
+        cells = "".join(
+            f" {rate:10.0f} req/s {rate / base:6.2f}x"
+            for rate, base in zip(rates, baseline, strict=True)
+        )
+        print(f"  {name:<50}{cells}", flush=True)
 
 
 def _wait_ready(server: subprocess.Popen[str], port: int) -> str:

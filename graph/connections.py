@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -28,26 +29,34 @@ class Edge(Generic[NodeT]):
 
 @strawberry.type(description="A page of a list. Cursors are stable under inserts.")
 class Connection(Generic[NodeT]):
-    edges: list[Edge[NodeT]]
+    @strawberry.field
+    def edges(self) -> list[Edge[NodeT]]:
+        # built when asked for: most reads select only `nodes`
+        encode = self.encode
+        return [
+            Edge(node=item, cursor=encode(key))
+            for item, key in zip(self.nodes, self.keys, strict=True)
+        ]
+
     nodes: list[NodeT]
     page_info: PageInfo
     total_count: int = strawberry.field(description="All items matching, across pages.")
+    keys: strawberry.Private[list[Any]]  # the items' sort keys
+    encode: strawberry.Private[Callable[[Any], str]] = encode_cursor  # a key's cursor
 
 
 def connection(page: Page[Any]) -> Connection[Any]:
-    cursors = [encode_cursor(key) for key in page.keys]
+    keys = list(page.keys)
     return Connection(
-        edges=[
-            Edge(node=item, cursor=cursor) for item, cursor in zip(page.items, cursors, strict=True)
-        ],
         nodes=list(page.items),
         page_info=PageInfo(
             has_next_page=page.has_next_page,
             has_previous_page=page.has_previous_page,
-            start_cursor=cursors[0] if cursors else None,
-            end_cursor=cursors[-1] if cursors else None,
+            start_cursor=encode_cursor(keys[0]) if keys else None,
+            end_cursor=encode_cursor(keys[-1]) if keys else None,
         ),
         total_count=page.total_count,
+        keys=keys,
     )
 
 

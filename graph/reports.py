@@ -12,7 +12,7 @@ from typing import Any
 import strawberry
 
 from graph.apps import App, AppsFilter, AppStatus, Hosting
-from graph.connections import Connection, Edge, PageInfo, connection, page_window
+from graph.connections import Connection, PageInfo, connection, page_window
 from graph.context import Context
 from graph.people import Person
 from resolvers import reports as report_cases
@@ -51,10 +51,6 @@ class LicenseExpiryMonth:
 
 def _load_connection(page: report_cases.LoadPage) -> Connection[TechnicalContactLoad]:
     return Connection(
-        edges=[
-            Edge(node=item, cursor=cursor)  # type: ignore[arg-type]
-            for item, cursor in zip(page.items, page.cursors, strict=True)
-        ],
         nodes=list(page.items),  # type: ignore[arg-type]
         page_info=PageInfo(
             has_next_page=page.has_next_page,
@@ -63,6 +59,8 @@ def _load_connection(page: report_cases.LoadPage) -> Connection[TechnicalContact
             end_cursor=page.cursors[-1] if page.cursors else None,
         ),
         total_count=page.total_count,
+        keys=list(page.cursors),
+        encode=str,
     )
 
 
