@@ -7,13 +7,15 @@ from typing import Any
 
 import orjson
 from bson import ObjectId
+from cross_web import HTTPException
 from graphql import ExecutionResult
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
@@ -24,6 +26,14 @@ from store.records import now
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 _MEDIA_TYPE = "graphql_media_type"
+
+
+class _MethodNotAllowed(Exception):
+    """A mutation over GET (strawberry answers 400; GraphQL over HTTP says 405)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def _unauthenticated() -> Response:
@@ -125,6 +135,23 @@ class GraphQLView(GraphQL[Context, None]):
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
         context.viewer = viewer
         return UNSET
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except _MethodNotAllowed as refusal:
+            # GraphQL over HTTP: an operation the method may not carry is 405, saying which may
+            await PlainTextResponse(refusal.reason, 405, headers={"Allow": "POST"})(
+                scope, receive, send
+            )
+
+    async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await super().execute_single(*args, **kwargs)
+        except HTTPException as error:
+            if isinstance(error.__cause__, InvalidOperationTypeError):
+                raise _MethodNotAllowed(error.reason) from error.__cause__
+            raise
 
     async def get_context(self, request: Any, response: Any) -> None:  # type: ignore[override]
         # Operations get their Context in run(); only the GraphiQL page gets here.

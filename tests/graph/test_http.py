@@ -126,7 +126,8 @@ async def test_queries_over_get_but_never_mutations(
         'mutation { createPerson(input: {email: "x@example.com", name: "X"}) { person { id } } }'
     )
     response = await http.get("/graphql", params={"query": mutation}, headers=bearer(token))
-    assert response.status_code == 400
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
     assert "mutations are not allowed" in response.text.lower()
     assert await dump(db) == before
 
