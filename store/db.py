@@ -216,6 +216,14 @@ def mock_stored(db: Any, collection: str, key: Any) -> tuple[bool, Document | No
         return True, None
 
 
+def mock_stored_many(db: Any, collection: str, keys: list[Any]) -> list[Document | None] | None:
+    """:func:`mock_stored` for many keys, in their order; None on MongoDB."""
+    mock = getattr(db, "_AsyncMongoMockDatabase__database", None)
+    if mock is None:
+        return None
+    return [mock_stored(db, collection, key)[1] for key in keys]
+
+
 def mock_copies(collection: Any, documents: list[Document]) -> list[Document]:
     """Copies of stored documents exactly as the embedded engine's ``find`` returns them."""
     from mongomock import helpers
