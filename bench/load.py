@@ -16,7 +16,7 @@ async def run(url: str, token: str, body: str, seconds: float) -> float:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     limits = httpx.Limits(max_connections=10, max_keepalive_connections=10)
     done = 0
-    async with httpx.AsyncClient(limits=limits, headers=headers) as client:
+    async with httpx.AsyncClient(limits=limits, headers=headers, timeout=120) as client:
         end = time.perf_counter() + seconds
 
         async def worker() -> None:

@@ -1,5 +1,6 @@
-"""The benchmark's GraphQL documents. DASHBOARD_QUERIES is the extension point for the
-dashboard aggregations (none exist on this branch yet): add (name, document, variables)."""
+"""The benchmark's GraphQL documents: the nested reads, the tiny query, and the dashboard
+page's first request (graph/static/dashboard.js ``DASHBOARD``: the aggregations and the five
+at-risk lists in one document)."""
 
 from __future__ import annotations
 
@@ -42,4 +43,37 @@ NESTED_1000 = (
 
 TINY = "{ __typename }"
 
-DASHBOARD_QUERIES: list[tuple[str, str, dict[str, Any]]] = []
+_RISKS = [
+    ("inactive", "appsWithInactiveTechnicalContact", ""),
+    ("noMendixId", "appsWithTechnicalContactWithoutMendixId", ""),
+    ("expiring", "appsWithLicensesExpiring", "days: $days, "),
+    ("noAlerts", "mendixCloudAppsWithoutAlerts", ""),
+    ("manageByOthers", "appsWithProductionManagePermissionsGrantedToOthers", ""),
+]
+
+DASHBOARD = (
+    "query Dashboard($first: Int!, $filter: AppsFilter, $days: Int!, $months: Int!) {\n"
+    "  licenseExpiryTimeline(months: $months) { month count }\n"
+    "  viewer { name isSupport }\n"
+    "  ownershipSummary { hosting status count }\n"
+    "  topTechnicalContacts(first: $first) {\n"
+    "    totalCount pageInfo { hasNextPage endCursor }\n"
+    "    nodes { appCount mendixCloudCount onPremisesCount orderedCount"
+    " person { id name email status hasMendixId } }\n"
+    "  }\n"
+    + "\n".join(
+        f"  {key}: {field}({args}first: $first, filter: $filter) {{ totalCount nodes {{ id name"
+        " subdomain hosting status technicalContacts { name } licenses { expiresAt } } }"
+        for key, field, args in _RISKS
+    )
+    + "\n}"
+)
+DASHBOARD_VARIABLES: dict[str, Any] = {"first": 10, "filter": None, "days": 90, "months": 12}
+
+DASHBOARD_QUERIES: list[tuple[str, str, dict[str, Any]]] = [
+    (
+        "dashboard page (summary, timeline, top contacts, 5 at-risk lists)",
+        DASHBOARD,
+        DASHBOARD_VARIABLES,
+    )
+]

@@ -317,8 +317,9 @@ def _runner(db: Any, viewer: Any, document: str, variables: Any) -> Callable[[],
 
 
 HTTP_SERVERS = [
-    # (label, bench.serve data mode, OWNERSHIP_FAST_READS)
-    ("plain Starlette + json.dumps (baseline, no auth)", "plain-json", "1"),
+    # (label, bench.serve data mode, OWNERSHIP_FAST_READS); "memory": app pages and people
+    # from memory after the first read, reports on the engine (bench/serve.py)
+    ("plain Starlette + json.dumps (baseline; no auth)", "plain-json", "1"),
     ("plain Starlette + orjson (no auth)", "plain-orjson", "1"),
     ("API, fast front, records in memory", "memory", "1"),
     ("API, stock strawberry, records in memory", "memory", "0"),
@@ -328,16 +329,21 @@ HTTP_SERVERS = [
 
 
 def http(size: int, seconds: float, port: int) -> None:
-    """Requests per second of each server for the tiny and the nested query, each as a
-    ratio to the plain Starlette endpoint measured in the same run."""
+    """Requests per second of each server for each query, as a ratio to the plain Starlette
+    endpoint measured in the same run (the dashboard has no hand-written baseline)."""
     print(
         f"\nover HTTP (uvicorn + httptools + uvloop, 1 worker, 127.0.0.1:{port}, {size:,} apps,"
         f" 10 connections, {'wrk' if shutil.which('wrk') else 'httpx'} from a second process,"
-        f" {seconds:.0f} s each):"
+        f" {seconds:.0f} s each; req/s and ratio to the plain json.dumps endpoint):"
     )
-    runs = [("tiny { __typename }", TINY, {}), ("nested, 100 apps", NESTED_100, {"first": 100})]
-    print(f"  {'':<50}" + "".join(f" {label:>26}" for label, _d, _v in runs))
-    baseline: list[float] = []
+    runs = [
+        ("tiny", TINY, {}),
+        ("nested 100", NESTED_100, {"first": 100}),
+        ("nested 1,000", NESTED_1000, {}),
+        *(("dashboard", document, variables) for _n, document, variables in DASHBOARD_QUERIES),
+    ]
+    print(f"  {'':<50}" + "".join(f" {label:>19}" for label, _d, _v in runs))
+    baseline: list[float | None] = []
     for name, data, fast_reads in HTTP_SERVERS:
         env = {**os.environ, "OWNERSHIP_FAST_READS": fast_reads}
         server = subprocess.Popen(
@@ -346,21 +352,47 @@ def http(size: int, seconds: float, port: int) -> None:
             env=env,
             text=True,
         )
+        plain = data.startswith("plain")
         try:
             token = _wait_ready(server, port)
-            rates = []
-            for _label, document, variables in runs:
+            rates: list[float | None] = []
+            for label, document, variables in runs:
+                if plain and label == "dashboard":
+                    rates.append(None)
+                    continue
+                if document == NESTED_1000:
+                    variables = {} if plain else _thousand_cursors(port, token)
                 body = json.dumps({"query": document, "variables": variables})
                 rates.append(_load(port, token, body, seconds))
         finally:
             server.terminate()
             server.wait(10)
         baseline = baseline or rates
-        cells = "".join(
-            f" {rate:10.0f} req/s {rate / base:6.2f}x"
-            for rate, base in zip(rates, baseline, strict=True)
-        )
+        cells = ""
+        for rate, base in zip(rates, baseline, strict=True):
+            if rate is None:
+                cells += f" {'-':>19}"
+            elif base is None:
+                cells += f" {rate:7.0f} req/s {'':>6}"
+            else:
+                cells += f" {rate:7.0f} req/s {rate / base:5.2f}x"
         print(f"  {name:<50}{cells}", flush=True)
+
+
+def _thousand_cursors(port: int, token: str) -> dict[str, str | None]:
+    """The ``after`` cursors of the 1,000-app query's ten pages, read through the API."""
+    import httpx
+
+    cursors: dict[str, str | None] = {"a0": None}
+    query = "query ($after: String) { apps(first: 100, after: $after) { pageInfo { endCursor } } }"
+    for index in range(1, 10):
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/graphql",
+            json={"query": query, "variables": {"after": cursors[f"a{index - 1}"]}},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+        cursors[f"a{index}"] = answer["data"]["apps"]["pageInfo"]["endCursor"]
+    return cursors
 
 
 def _wait_ready(server: subprocess.Popen[str], port: int) -> str:
@@ -391,7 +423,7 @@ def _load(port: int, token: str, body: str, seconds: float) -> float:
                 f'wrk.headers["Authorization"] = "Bearer {token}"\n'
             )
         out = subprocess.run(
-            ["wrk", "-t1", "-c10", f"-d{seconds:.0f}s", "-s", script, url],
+            ["wrk", "-t1", "-c10", f"-d{seconds:.0f}s", "--timeout", "120s", "-s", script, url],
             capture_output=True,
             text=True,
             check=True,
@@ -425,7 +457,7 @@ if __name__ == "__main__":
     parser.add_argument("--sizes", default="100,1000,10000")
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--http-seconds", type=float, default=5)
-    parser.add_argument("--http-size", type=int, default=100)
+    parser.add_argument("--http-size", type=int, default=1000)
     parser.add_argument("--only-http", action="store_true")
     parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8731")))
     parsed = parser.parse_args()

@@ -54,32 +54,43 @@ async def serve_from_memory(db: object) -> None:
 
 
 def plain_app(apps: int, dumps: Callable[[Any], bytes]) -> Starlette:
-    """The hand-written limit over HTTP, from records read once at startup."""
-    from bench.queries import TINY
+    """The hand-written limit over HTTP, from records read once at startup: the tiny query,
+    the nested 100-app page and the ten aliased pages of the 1,000-app query."""
+    from bench.queries import NESTED_100, NESTED_1000, TINY
     from bench.reads import hand_written
     from store.apps import list_apps
     from store.pagination import Window
 
-    loaded: dict[str, Any] = {}
+    answers: dict[str, Callable[[], Any]] = {}
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         db = AsyncMongoMockClient(tz_aware=True).get_database("bench")
         await seed(db, apps)
-        page = await list_apps(db, {}, Window(first=100))
         everyone = await db.people.find({}).to_list(None)
-        people = await people_store.get_people(db, [d["_id"] for d in everyone])
-        loaded.update(page=page, people={p.id: p for p in people if p})
+        found = await people_store.get_people(db, [d["_id"] for d in everyone])
+        people = {p.id: p for p in found if p}
+        pages = [await list_apps(db, {}, Window(first=100))]
+        while len(pages) < 10 and pages[-1].has_next_page:
+            pages.append(await list_apps(db, {}, Window(first=100, after=pages[-1].keys[-1])))
+
+        def thousand() -> Any:
+            return {
+                "data": {
+                    f"p{index}": {"nodes": hand_written(page, people)["data"]["apps"]["nodes"]}
+                    for index, page in enumerate(pages)
+                }
+            }
+
+        answers[TINY] = lambda: {"data": {"__typename": "Query"}}
+        answers[NESTED_100] = lambda: hand_written(pages[0], people)
+        answers[NESTED_1000] = thousand
         print("TOKEN none", flush=True)
         yield
 
     async def graphql(request: Request) -> Response:
         body = json.loads(await request.body())
-        if body["query"] == TINY:
-            answer: Any = {"data": {"__typename": "Query"}}
-        else:
-            answer = hand_written(loaded["page"], loaded["people"])
-        return Response(dumps(answer), media_type="application/json")
+        return Response(dumps(answers[body["query"]]()), media_type="application/json")
 
     async def health(request: Request) -> Response:
         return Response(b"{}", media_type="application/json")
