@@ -39,13 +39,11 @@ class Person(relay.Node):
     status: PersonStatus  # type: ignore[valid-type]
     created_at: datetime
 
-    @strawberry.field(description="Whether the person has a MendixID (needed for delivery).")
-    def has_mendix_id(self, root: strawberry.Parent[PersonRecord]) -> bool:
-        return root.mendix_id is not None
-
-    @strawberry.field(description="Whether the person is Mendix Support.")
-    def is_support(self, root: strawberry.Parent[PersonRecord]) -> bool:
-        return root.is_support
+    # stored-record properties, read as plain fields (no resolver: the compiled path reads them)
+    has_mendix_id: bool = strawberry.field(
+        description="Whether the person has a MendixID (needed for delivery)."
+    )
+    is_support: bool = strawberry.field(description="Whether the person is Mendix Support.")
 
     @strawberry.field(description="Apps (that you may see) where this person is technical contact.")
     async def technical_contact_of(

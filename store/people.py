@@ -38,6 +38,10 @@ class PersonRecord(Record):
     def is_support(self) -> bool:
         return Role.SUPPORT in self.roles
 
+    @property
+    def has_mendix_id(self) -> bool:
+        return self.mendix_id is not None
+
 
 class DuplicateEmail(Exception):
     pass
