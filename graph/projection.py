@@ -157,8 +157,8 @@ class _Walk:
 
 
 class _Cache:
-    """Walk results by the selection's field nodes (kept alive with the entry, so their ids
-    stay unique) and the variables the operation's ``@skip``/``@include`` use; bounded."""
+    """Walk results by schema, the selection's field nodes (both kept alive with the entry,
+    so their ids stay unique) and the variables ``@skip``/``@include`` use; bounded."""
 
     def __init__(self, size: int) -> None:
         self.size = size
@@ -228,13 +228,13 @@ def _cached(info: Any, kind: str, record_type: Any, compute: Any) -> Attributes:
     values = _directive_values(raw)
     key = None
     if values is not None:
-        key = (kind, record_type.name, tuple(map(id, raw.field_nodes)), values)
+        key = (kind, id(raw.schema), record_type.name, tuple(map(id, raw.field_nodes)), values)
         found, attributes = CACHE.get(key)
         if found:
             return attributes
     attributes = compute()
     if key is not None:
-        CACHE.put(key, (raw.field_nodes, raw.operation), attributes)
+        CACHE.put(key, (raw.schema, raw.field_nodes, raw.operation), attributes)
     return attributes
 
 
