@@ -303,13 +303,29 @@ async def test_projected_records_have_only_the_fields_read(
     assert app_store.projected(frozenset({"id", "nonsense"})) is None
 
 
-async def test_pages_of_projected_records(db: Any, support: PersonRecord) -> None:
+async def test_pages_of_projected_records(
+    db: Any, support: PersonRecord, monkeypatch: pytest.MonkeyPatch
+) -> None:
     tess = await make_person(db, "tess@x.example", "Tess", mendix_id="tess-1")
     for _ in range(3):
         await create_app(db, support, tess)
     fields = frozenset({"id", "subdomain"})
     whole = await app_store.list_apps(db, {}, app_store.Window(first=2))
-    page = await app_store.list_apps(db, {}, app_store.Window(first=2), fields)
+    projections: list[Any] = []
+    collection = app_store._apps(db)
+
+    class Spy:
+        def find(self, query: Any, projection: Any = None) -> Any:
+            projections.append(projection)
+            return collection.find(query, projection)
+
+        async def count_documents(self, query: Any) -> int:
+            return int(await collection.count_documents(query))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(app_store, "_apps", lambda _db: Spy())
+        page = await app_store.list_apps(db, {}, app_store.Window(first=2), fields)
+    assert projections == [{"_id": 1, "subdomain": 1}]
     assert page.keys == whole.keys and page.total_count == whole.total_count == 3
     assert page.has_next_page and [a.subdomain for a in page.items] == [
         a.subdomain for a in whole.items
