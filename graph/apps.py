@@ -20,6 +20,7 @@ from graph.nodes import record_node
 from graph.notifications import Notification, notifications_field
 from graph.payloads import Payload, mutate
 from graph.people import Person
+from graph.projection import connection_attributes, declare, reads, selected_attributes
 from graph.support import requests_field
 from resolvers import apps as app_cases
 from resolvers import audit as audit_cases
@@ -59,11 +60,17 @@ class App(relay.Node):
         description="Mendix Cloud: the project connected to the app's node."
     )
 
-    @strawberry.field(description="The app's licenses and who renews them.")
+    @strawberry.field(
+        description="The app's licenses and who renews them.",
+        metadata=reads("licenses", "hosting"),
+    )
     def licenses(self, root: strawberry.Parent[AppRecord]) -> list[License]:
         return licenses_of(root)
 
-    @strawberry.field(description="Requests for more users sent to the Account Executive.")
+    @strawberry.field(
+        description="Requests for more users sent to the Account Executive.",
+        metadata=reads("id"),
+    )
     async def license_expansion_requests(
         self,
         root: strawberry.Parent[AppRecord],
@@ -76,19 +83,26 @@ class App(relay.Node):
         window = page_window(first, after, last, before)
         return connection(await license_cases.app_expansions(info.context.db, root.id, window))
 
-    notifications: Connection[Notification] = notifications_field(
-        "Emails about this app: Support sees all, others those sent to them.",
-        notification_cases.app_notifications,
+    notifications: Connection[Notification] = declare(
+        notifications_field(
+            "Emails about this app: Support sees all, others those sent to them.",
+            notification_cases.app_notifications,
+        ),
+        "id",
     )
-    support_requests = requests_field("Support requests about this app.")
+    support_requests = declare(requests_field("Support requests about this app."), "id")
 
-    @strawberry.field(description="Mendix Cloud environments (none for On-Premises apps).")
+    @strawberry.field(
+        description="Mendix Cloud environments (none for On-Premises apps).",
+        metadata=reads("environments", nested=True),
+    )
     def environments(self, root: strawberry.Parent[AppRecord]) -> list[Environment]:
         return [EnvironmentView(root, env) for env in root.environments]  # type: ignore[misc]
 
     @strawberry.field(
         description="Alert history, oldest first: environments where you have Access to "
-        "monitoring (Support: all)."
+        "monitoring (Support: all).",
+        metadata=reads("id", "environments", "technical_contact_ids", "grants"),
     )
     async def alerts(
         self,
@@ -113,7 +127,10 @@ class App(relay.Node):
 
     @strawberry.field(
         description="Exactly one for Mendix Cloud; one or more for On-Premises.",
-        metadata=loads("technical_contact_ids", "people", many=True),
+        metadata={
+            **loads("technical_contact_ids", "people", many=True),
+            **reads("technical_contact_ids"),
+        },
     )
     async def technical_contacts(
         self, root: strawberry.Parent[AppRecord], info: Info
@@ -122,14 +139,17 @@ class App(relay.Node):
 
     @strawberry.field(
         description="The team; technical contacts are always on it.",
-        metadata=loads("member_ids", "people", many=True),
+        metadata={**loads("member_ids", "people", many=True), **reads("member_ids")},
     )
     async def team_members(self, root: strawberry.Parent[AppRecord], info: Info) -> list[Person]:
         return await _people(info, root.member_ids)
 
     @strawberry.field(
         description="Whom to ask for a license expansion.",
-        metadata=loads("account_executive_id", "people", many=False),
+        metadata={
+            **loads("account_executive_id", "people", many=False),
+            **reads("account_executive_id"),
+        },
     )
     async def account_executive(
         self, root: strawberry.Parent[AppRecord], info: Info
@@ -138,7 +158,10 @@ class App(relay.Node):
             return None
         return await info.context.loaders.people.load(root.account_executive_id)  # type: ignore[return-value]
 
-    @strawberry.field(description="Every change of contact, team or status, oldest first.")
+    @strawberry.field(
+        description="Every change of contact, team or status, oldest first.",
+        metadata=reads("id"),
+    )
     async def audit_trail(
         self,
         root: strawberry.Parent[AppRecord],
@@ -151,7 +174,11 @@ class App(relay.Node):
         window = page_window(first, after, last, before)
         return connection(await audit_cases.app_events(info.context.db, root.id, window))
 
-    is_type_of, resolve_nodes = record_node(AppRecord, app_cases.get_visible_apps)
+    is_type_of, resolve_nodes = record_node(
+        AppRecord,
+        app_cases.get_visible_apps,
+        lambda info: selected_attributes(info, "App", AppRecord),
+    )
 
 
 @strawberry.input
@@ -195,7 +222,8 @@ class Query:
     @strawberry.field(description="An app you may see, or null.")
     async def app(self, info: Info, id: strawberry.ID) -> App | None:
         ctx = info.context
-        return await app_cases.get_visible_app(ctx.db, ctx.viewer, id)  # type: ignore[return-value]
+        fields = selected_attributes(info, "App", AppRecord)
+        return await app_cases.get_visible_app(ctx.db, ctx.viewer, id, fields)  # type: ignore[return-value]
 
     @strawberry.field(description="Apps you may see (Support: all), oldest first.")
     async def apps(
@@ -210,7 +238,8 @@ class Query:
         ctx = info.context
         filters = strawberry.asdict(filter) if filter else {}
         window = page_window(first, after, last, before)
-        return connection(await app_cases.list_apps(ctx.db, ctx.viewer, filters, window))
+        fields = connection_attributes(info, "App", AppRecord)
+        return connection(await app_cases.list_apps(ctx.db, ctx.viewer, filters, window, fields))
 
 
 def _app_mutation(use_case: Any, description: str, input_type: type) -> Any:

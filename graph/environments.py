@@ -13,6 +13,7 @@ from graph.context import Context
 from graph.nodes import record_node
 from graph.payloads import Payload, mutate
 from graph.people import Person
+from graph.projection import reads
 from resolvers import alerts as alert_cases
 from resolvers import environments as env_cases
 from resolvers import permissions as permission_cases
@@ -44,17 +45,17 @@ class EnvironmentGrant:
     right: EnvironmentRight  # type: ignore[valid-type]
     granted_at: datetime
 
-    @strawberry.field
+    @strawberry.field(metadata=reads())
     async def person(self, root: strawberry.Parent[GrantView], info: Info) -> Person | None:
         return await info.context.loaders.people.load(root.person_id)  # type: ignore[return-value]
 
-    @strawberry.field
+    @strawberry.field(metadata=reads())
     async def granted_by(self, root: strawberry.Parent[GrantView], info: Info) -> Person | None:
         if root.granted_by is None:
             return None
         return await info.context.loaders.people.load(root.granted_by)  # type: ignore[return-value]
 
-    @strawberry.field
+    @strawberry.field(metadata=reads(nested=True))
     def environment(self, root: strawberry.Parent[GrantView]) -> Environment:
         return EnvironmentView(root.app, root.environment)  # type: ignore[return-value]
 
@@ -120,15 +121,19 @@ class Environment(relay.Node):
     state: EnvironmentState  # type: ignore[valid-type]
     created_at: datetime
 
-    @strawberry.field
+    @strawberry.field(metadata=reads(nested=True))
     def app(self, root: strawberry.Parent[EnvironmentView]) -> AppRef:
         return root.app  # type: ignore[return-value]
 
-    @strawberry.field(description="Explicit grants on this environment.")
+    @strawberry.field(
+        description="Explicit grants on this environment.", metadata=reads("grants", nested=True)
+    )
     def grants(self, root: strawberry.Parent[EnvironmentView]) -> list[EnvironmentGrant]:
         return permission_cases.environment_grants(root.app, root.environment)  # type: ignore[return-value]
 
-    @strawberry.field(description="What you may do here.")
+    @strawberry.field(
+        description="What you may do here.", metadata=reads("technical_contact_ids", "grants")
+    )
     def viewer_permissions(
         self, root: strawberry.Parent[EnvironmentView], info: Info
     ) -> EnvironmentPermissions:
@@ -137,7 +142,7 @@ class Environment(relay.Node):
         )
         return EnvironmentPermissions(**vars(permissions))
 
-    @strawberry.field
+    @strawberry.field(metadata=reads())
     def alert_settings(self, root: strawberry.Parent[EnvironmentView]) -> AlertSettings:
         settings = root.environment.alert_settings
         rows = []
@@ -160,14 +165,17 @@ class Environment(relay.Node):
             recipient_ids=settings.recipient_ids,
         )
 
-    @strawberry.field(description="Current status per monitored category.")
+    @strawberry.field(description="Current status per monitored category.", metadata=reads())
     def alert_status(self, root: strawberry.Parent[EnvironmentView]) -> list[CategoryStatus]:
         return [
             CategoryStatus(category=category, status=root.environment.status(category))
             for category in cloud.AlertCategory
         ]
 
-    @strawberry.field(description="Alert history, oldest first (needs Access to monitoring).")
+    @strawberry.field(
+        description="Alert history, oldest first (needs Access to monitoring).",
+        metadata=reads("id", "environments", "technical_contact_ids", "grants"),
+    )
     async def alerts(
         self,
         root: strawberry.Parent[EnvironmentView],

@@ -21,14 +21,18 @@ async def in_order(
     return [by_id.get(key) if key is not None else None for key in keys]
 
 
-VisibleFetch = Callable[[Any, Any, list[Any]], Awaitable[list[Any]]]
+VisibleFetch = Callable[..., Awaitable[list[Any]]]
 
 
-def record_node(record_type: type, fetch: VisibleFetch) -> tuple[Any, Any]:
+def record_node(
+    record_type: type, fetch: VisibleFetch, attributes: Callable[[Any], Any] | None = None
+) -> tuple[Any, Any]:
     """``is_type_of`` and ``resolve_nodes`` for a relay.Node type rooted on ``record_type``.
 
     ``fetch(db, viewer, keys)`` returns the records the viewer may see (None for the others),
     so ``node(id:)`` and ``nodes(ids:)`` are scoped exactly like the type's other reads.
+    With ``attributes(info)`` (graph/projection.py) it is called as ``fetch(db, viewer, keys,
+    fields)`` with the attributes the selection reads.
     """
 
     def is_type_of(cls: type, obj: Any, _info: Any) -> bool:
@@ -38,6 +42,9 @@ def record_node(record_type: type, fetch: VisibleFetch) -> tuple[Any, Any]:
         cls: type, *, info: Any, node_ids: Iterable[str], required: bool = False
     ) -> list[Any]:
         ctx = info.context
-        return await in_order(node_ids, lambda keys: fetch(ctx.db, ctx.viewer, keys))
+        if attributes is None:
+            return await in_order(node_ids, lambda keys: fetch(ctx.db, ctx.viewer, keys))
+        fields = attributes(info)
+        return await in_order(node_ids, lambda keys: fetch(ctx.db, ctx.viewer, keys, fields))
 
     return classmethod(is_type_of), classmethod(resolve_nodes)

@@ -21,7 +21,7 @@ from resolvers.inputs import Input, Name, Region, Search, Subdomain, Version, pa
 from resolvers.permissions import audit_removed_grants
 from store import apps as app_store
 from store import audit as audit_store
-from store.apps import AppRecord, AppStatus, Change, Hosting
+from store.apps import AppRecord, AppStatus, Change, Fields, Hosting
 from store.audit import AuditAction
 from store.db import Database
 from store.pagination import Page, Window
@@ -171,14 +171,22 @@ async def remove_team_member(db: Database, viewer: PersonRecord, data: dict[str,
     )
 
 
+# Reads take ``fields``: the record attributes the caller will read (None: all of them).
+# Scoping is part of each query's filter, so nothing here reads the record after the fetch.
+
+
 async def get_visible_apps(
-    db: Database, viewer: PersonRecord, ids: list[Any]
+    db: Database, viewer: PersonRecord, ids: list[Any], fields: Fields = None
 ) -> list[AppRecord | None]:
-    return await app_store.get_apps(db, ids, app_scope(viewer))
+    return await app_store.get_apps(db, ids, app_scope(viewer), fields)
 
 
 async def list_apps(
-    db: Database, viewer: PersonRecord, filters: dict[str, Any], window: Window
+    db: Database,
+    viewer: PersonRecord,
+    filters: dict[str, Any],
+    window: Window,
+    fields: Fields = None,
 ) -> Page[AppRecord]:
     args = parse(AppsFilter, filters, root="filter")
     query = app_store.apps_query(
@@ -188,17 +196,21 @@ async def list_apps(
         technical_contact_id=args.technical_contact_id,
         search=args.search,
     )
-    return await app_store.list_apps(db, query, window)
+    return await app_store.list_apps(db, query, window, fields)
 
 
-async def get_visible_app(db: Database, viewer: PersonRecord, global_id: str) -> AppRecord | None:
+async def get_visible_app(
+    db: Database, viewer: PersonRecord, global_id: str, fields: Fields = None
+) -> AppRecord | None:
     """The app behind a global ID if the viewer may see it; a malformed ID is refused."""
     key = decode(global_id, "App")
     if key is None:
         fail(ErrorCode.INVALID_ID, "is not a valid App ID", ["id"])
-    return await app_of(db, viewer, key)
+    return await app_of(db, viewer, key, fields)
 
 
-async def app_of(db: Database, viewer: PersonRecord, app_id: Any) -> AppRecord | None:
+async def app_of(
+    db: Database, viewer: PersonRecord, app_id: Any, fields: Fields = None
+) -> AppRecord | None:
     """The app a record refers to (an alert, a request, an email), if the viewer may see it."""
-    return await app_store.get_app(db, app_id, app_scope(viewer))
+    return await app_store.get_app(db, app_id, app_scope(viewer), fields)

@@ -10,10 +10,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from bson import ObjectId
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, create_model
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -65,6 +66,39 @@ class AppRecord(Record):
     environments: tuple[EnvironmentRecord, ...] = ()
     grants: tuple[GrantRecord, ...] = ()
     project_id: str | None = None
+
+
+# --- projected reads ------------------------------------------------------------------------
+# A read may name the attributes it needs (``fields``; None = all). MongoDB then returns only
+# those keys and they are validated into an ``AppRecord`` subclass that has only those
+# fields: a malformed key that was not asked for is not read, so it cannot fail the read,
+# and an attribute that was not asked for raises AttributeError (never a made-up default).
+
+Fields = frozenset[str] | None
+
+
+@lru_cache(maxsize=256)
+def projected(fields: frozenset[str]) -> type[AppRecord] | None:
+    """``AppRecord`` with only ``fields`` (``id`` included); None when it can't be built
+    (an unknown name, or a pydantic whose model rebuilding ignores pruned fields): then
+    read the whole document."""
+    known = AppRecord.model_fields
+    if "id" not in fields or not fields <= known.keys():
+        return None
+    cls = create_model(AppRecord.__name__, __base__=AppRecord, __module__=__name__)
+    cls.__qualname__ = AppRecord.__qualname__
+    cls.__pydantic_fields__ = {name: info for name, info in known.items() if name in fields}
+    cls.model_rebuild(force=True)
+    return cls if cls.model_fields.keys() == fields else None
+
+
+def _reading(fields: Fields) -> tuple[Document | None, type[AppRecord]]:
+    """The find projection and the record class for a read of ``fields``."""
+    cls = projected(fields) if fields is not None else None
+    if cls is None:
+        return None, AppRecord
+    known = AppRecord.model_fields
+    return {known[name].alias or name: 1 for name in sorted(fields)}, cls  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -128,24 +162,26 @@ async def create_app(
 
 
 async def get_app(
-    db: Database, app_id: ObjectId, scope: Document | None = None
+    db: Database, app_id: ObjectId, scope: Document | None = None, fields: Fields = None
 ) -> AppRecord | None:
     query: Document = {"_id": app_id}
     if scope:
         query = {"$and": [query, scope]}
-    doc = await _apps(db).find_one(query)
-    return AppRecord.model_validate(doc) if doc else None
+    projection, cls = _reading(fields)
+    doc = await _apps(db).find_one(query, projection)
+    return cls.model_validate(doc) if doc else None
 
 
 async def get_apps(
-    db: Database, ids: list[ObjectId], scope: Document | None = None
+    db: Database, ids: list[ObjectId], scope: Document | None = None, fields: Fields = None
 ) -> list[AppRecord | None]:
     """Many apps in one round trip, in the order of ``ids`` (None where missing or hidden)."""
     query: Document = {"_id": {"$in": list(set(ids))}}
     if scope:
         query = {"$and": [query, scope]}
-    docs = await _apps(db).find(query).to_list(None)
-    by_id = {doc["_id"]: AppRecord.model_validate(doc) for doc in docs}
+    projection, cls = _reading(fields)
+    docs = await _apps(db).find(query, projection).to_list(None)
+    by_id = {doc["_id"]: cls.model_validate(doc) for doc in docs}
     return [by_id.get(key) for key in ids]
 
 
@@ -183,8 +219,11 @@ def apps_query(
     return {"$and": clauses} if clauses else {}
 
 
-async def list_apps(db: Database, query: Document, window: Window) -> Page[AppRecord]:
-    return await paginate(_apps(db), query, window, AppRecord.model_validate)
+async def list_apps(
+    db: Database, query: Document, window: Window, fields: Fields = None
+) -> Page[AppRecord]:
+    projection, cls = _reading(fields)
+    return await paginate(_apps(db), query, window, cls.model_validate, projection)
 
 
 async def _apply(
