@@ -40,10 +40,12 @@ async def serve_from_memory(db: object) -> None:
     everyone = await db.people.find({}).to_list(None)  # type: ignore[attr-defined]
     people = {p.id: p for p in await people_store.get_people(db, [d["_id"] for d in everyone])}
 
-    async def list_apps(db: object, viewer: object, filters: dict, window: object) -> object:
-        key = (viewer.id, tuple(sorted(filters.items())), window)  # type: ignore[attr-defined]
+    async def list_apps(
+        db: object, viewer: object, filters: dict, window: object, fields: object = None
+    ) -> object:
+        key = (viewer.id, tuple(sorted(filters.items())), window, fields)  # type: ignore[attr-defined]
         if key not in pages:
-            pages[key] = await real_list(db, viewer, filters, window)  # type: ignore[arg-type]
+            pages[key] = await real_list(db, viewer, filters, window, fields)  # type: ignore[arg-type]
         return pages[key]
 
     async def get_people(db: object, keys: list[object]) -> list[object]:

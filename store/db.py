@@ -167,12 +167,21 @@ def _member(document: Document, field: str, values: frozenset[Any]) -> bool:
 
 
 def mock_matching(collection: Any, query: Document) -> dict[Any, Document] | None:
-    """The embedded engine's stored documents matching ``query``, by ``_id``, when the query
-    ANDs a large ObjectId ``$in``; None otherwise (and always on MongoDB): use the ordinary
-    query then. Read them with :func:`mock_copies` (the stored documents must not leak)."""
+    """The embedded engine's stored documents matching ``query``, by ``_id`` (None on MongoDB,
+    or where an ``_id`` is not an ObjectId: use the ordinary query then).
+
+    The same test as mongomock's ``find`` (``filter_applies`` per document), except that a
+    large ObjectId ``$in`` is a set lookup instead of mongomock's scan of the list. These
+    are the engine's own documents, not copies: validate them into records (pydantic builds
+    new containers; the values in them are immutable) and never change or keep them."""
     mock = mongomock_collection(collection)
     if mock is None:
         return None
+    from mongomock import helpers
+    from mongomock.filtering import filter_applies
+
+    # as mongomock's find does: stored datetimes are naive UTC at millisecond precision
+    query = helpers.patch_datetime_awareness_in_document(query)
     tests, rest = [], []
     for clause in _conjuncts(query):
         test = _set_test(clause)
@@ -180,9 +189,6 @@ def mock_matching(collection: Any, query: Document) -> dict[Any, Document] | Non
             rest.append(clause)
         else:
             tests.append(test)
-    if not tests:
-        return None
-    from mongomock.filtering import filter_applies
 
     remaining: Document = {"$and": rest} if rest else {}
     found = {
@@ -224,12 +230,15 @@ def mock_stored_many(db: Any, collection: str, keys: list[Any]) -> list[Document
     return [mock_stored(db, collection, key)[1] for key in keys]
 
 
-def mock_copies(collection: Any, documents: list[Document]) -> list[Document]:
-    """Copies of stored documents exactly as the embedded engine's ``find`` returns them."""
+def mock_copies(
+    collection: Any, documents: list[Document], projection: Document | None = None
+) -> list[Document]:
+    """Copies of stored documents exactly as the embedded engine's ``find`` returns them
+    (with ``projection``: only those fields)."""
     from mongomock import helpers
 
     mock = mongomock_collection(collection)
-    copies = [mock._copy_only_fields(document, None, dict) for document in documents]
+    copies = [mock._copy_only_fields(document, projection, dict) for document in documents]
     if mock.codec_options.tz_aware:
         copies = [helpers.make_datetime_timezone_aware_in_document(copy) for copy in copies]
     return copies

@@ -7,7 +7,7 @@ from typing import Any, Generic, TypeVar
 
 from bson import ObjectId
 
-from store.db import Document, mock_copies, mock_matching
+from store.db import Document, mock_matching
 
 T = TypeVar("T")
 
@@ -39,9 +39,9 @@ async def paginate(
     projection: Document | None = None,
 ) -> Page[Any]:
     """Read one page of ``collection`` matching ``query`` in ``_id`` order."""
-    matching = mock_matching(collection, query) if projection is None else None
+    matching = mock_matching(collection, query)
     if matching is not None:
-        return _page_of(collection, matching, window, parse)
+        return _page_of(matching, window, parse)
     bounds: Document = {}
     if window.after is not None:
         bounds["$gt"] = window.after
@@ -67,11 +67,9 @@ async def paginate(
     )
 
 
-def _page_of(
-    collection: Any, matching: dict[Any, Document], window: Window, parse: Any
-) -> Page[Any]:
-    """The same page as :func:`paginate`'s query, from the documents that match it (the
-    embedded engine's set-based ``$in``, store/db.py ``mock_matching``)."""
+def _page_of(matching: dict[Any, Document], window: Window, parse: Any) -> Page[Any]:
+    """The same page as :func:`paginate`'s query, from the embedded engine's documents that
+    match it (store/db.py ``mock_matching``): one scan, no copies, no second scan to count."""
     keys = sorted(
         key
         for key in matching
@@ -84,9 +82,10 @@ def _page_of(
     chosen = keys[-limit - 1 :] if backwards else keys[: limit + 1]
     more = len(chosen) > limit
     chosen = chosen[1:] if backwards and more else chosen[:limit]
-    docs = mock_copies(collection, [matching[key] for key in chosen])
+    # records are validated from the stored documents themselves (see mock_matching); a
+    # projected record class ignores the keys it was not asked for, as a projection would
     return Page(
-        items=[parse(doc) for doc in docs],
+        items=[parse(matching[key]) for key in chosen],
         keys=list(chosen),
         has_next_page=more if not backwards else window.before is not None,
         has_previous_page=more if backwards else window.after is not None,
