@@ -6,11 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+# An app with everything nested: people (loaded), licenses, environments and their grants
 APP_FIELDS = """
   id name subdomain hosting status orderedAt deliveredAt version
   technicalContacts { id name email mendixId status }
   teamMembers { id name }
   accountExecutive { id name }
+  licenses { licenseId plan namedUsers concurrentUsers startsAt expiresAt renewedBy }
+  environments { id name production state createdAt grants { right grantedAt person { name } } }
 """
 
 NESTED_100 = f"""

@@ -47,6 +47,7 @@ from resolvers.pagination import encode_cursor
 from store import people as people_store
 from store.apps import list_apps
 from store.db import ensure_indexes
+from store.licenses import renewed_by
 from store.pagination import Window
 
 
@@ -96,9 +97,28 @@ def hand_written(page: Any, people: dict[Any, Any]) -> dict[str, Any]:
             out.update(email=p.email, mendixId=p.mendix_id, status=p.status.value)
         return out
 
+    def environment(app: Any, env: Any) -> dict[str, Any]:
+        grants = [g for g in app.grants if g.environment_id == env.environment_id]
+        return {
+            "id": encode("Environment", env.environment_id),
+            "name": env.name,
+            "production": env.production,
+            "state": env.state.value,
+            "createdAt": env.created_at.isoformat(),
+            "grants": [
+                {
+                    "right": g.right.value,
+                    "grantedAt": g.granted_at.isoformat(),
+                    "person": {"name": people[g.person_id].name},
+                }
+                for g in grants
+            ],
+        }
+
     nodes = []
     for app in page.items:
         executive = people.get(app.account_executive_id)
+        renewer = renewed_by(app.hosting).value
         nodes.append(
             {
                 "id": encode("App", app.id),
@@ -114,6 +134,19 @@ def hand_written(page: Any, people: dict[Any, Any]) -> dict[str, Any]:
                 ],
                 "teamMembers": [person(people[key], False) for key in app.member_ids],
                 "accountExecutive": person(executive, False) if executive else None,
+                "licenses": [
+                    {
+                        "licenseId": item.license_id,
+                        "plan": item.plan,
+                        "namedUsers": item.named_users,
+                        "concurrentUsers": item.concurrent_users,
+                        "startsAt": item.starts_at.isoformat(),
+                        "expiresAt": item.expires_at.isoformat(),
+                        "renewedBy": renewer,
+                    }
+                    for item in app.licenses
+                ],
+                "environments": [environment(app, env) for env in app.environments],
             }
         )
     end = encode_cursor(page.keys[-1]) if page.keys else None
@@ -187,7 +220,13 @@ async def _compare(db: Any, viewer: Any, page: Any, people: Any, repeat: int) ->
 def stored_only(page: Any, people: Any) -> dict[str, Any]:
     out = hand_written(page, people)
     for node in out["data"]["apps"]["nodes"]:
-        for key in ("technicalContacts", "teamMembers", "accountExecutive"):
+        for key in (
+            "technicalContacts",
+            "teamMembers",
+            "accountExecutive",
+            "licenses",
+            "environments",
+        ):
             del node[key]
     return out
 

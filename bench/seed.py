@@ -1,4 +1,6 @@
-"""Seeding N apps fast: bulk inserts of documents shaped exactly like store/apps.py writes."""
+"""Seeding N apps fast: bulk inserts of documents shaped exactly like store/apps.py writes,
+with licenses, Mendix Cloud environments and grants embedded as ``ownership generate`` adds
+them (ownership/generate_cloud.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Any
 
 from bson import ObjectId
 
+from ownership.generate_cloud import add_embedded
 from store import apps as app_store
 from store import people as people_store
 from store import tokens as token_store
@@ -53,6 +56,7 @@ async def seed(db: Any, apps: int) -> tuple[Any, str]:
                 "version": 1 + index % 9,
             }
         )
+    add_embedded(docs, seed=1, tag="bench", created=moment)
     for start in range(0, len(docs), 1000):
         await db[app_store.COLLECTION].insert_many(docs[start : start + 1000])
     token = await token_store.create_token(db, people[0]["_id"], label="bench")
