@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bson import ObjectId
@@ -38,3 +38,8 @@ class Context:
     node_app_id: ObjectId | None = None
     # WebSocket: the connection_init payload (strawberry sets it)
     connection_params: dict[str, Any] | None = None
+
+    def renewed(self) -> Context:
+        """The same request's context with fresh loaders: a re-run of an operation
+        (graph/fast.py) must not see what the first run loaded, or cached as failed."""
+        return replace(self, loaders=Loaders.create(self.db), extra={})
