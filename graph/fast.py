@@ -40,7 +40,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graph.fast_compile import MISSING, Compiler, Plan, directive_variables
 from graph.fast_fields import loads, root_names
-from graph.fast_runtime import drain
+from graph.fast_runtime import drain, real
 
 __all__ = ["PLANS", "VERIFIED_WITH", "FastExecutionContext", "loads", "standard"]
 
@@ -129,6 +129,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return fresh.execute_operation()
 
     def handle_field_error(self, raw_error: Any, return_type: Any, group: Any, path: Any) -> None:
+        path = real(path)  # compiled code passes lazy paths
         if self._plan is not None and path is not None and path.prev is not None:
             self._dirty = True
         super().handle_field_error(raw_error, return_type, group, path)

@@ -1,6 +1,10 @@
 """Run-time pieces of the compiled read path: completers mirroring graphql-core's
 ``complete_value`` for non-null, leaf and list types, awaitable gathering, and the batched
-loading of references (``drain``)."""
+loading of references (``drain``).
+
+Paths are lazy: compiled code passes plain ``(prev, key, typename)`` tuples down and only
+turns them into graphql-core ``Path`` objects (``real``) where an error is reported or a
+value is handed to the standard completion, so values completed without error build none."""
 
 from __future__ import annotations
 
@@ -18,12 +22,19 @@ from strawberry.dataloader import DataLoader, DefaultCache
 from strawberry.exceptions import WrongNumberOfResultsReturned
 
 
+def real(path: Any) -> Any:
+    """The graphql-core ``Path`` of a lazy path (a ``(prev, key, typename)`` tuple)."""
+    if type(path) is not tuple:
+        return path  # a Path (a tuple subclass) or None
+    return Path(real(path[0]), path[1], path[2])
+
+
 def slow_completer(rtype: Any, group: Any, parent: GraphQLObjectType, field_def: Any) -> Any:
     """The standard completion of one value, with the info standard execution would build."""
 
     def slow(ex: Any, value: Any, path: Any, fpath: Any) -> Any:
-        info = ex.build_resolve_info(field_def, to_nodes(group), parent, fpath)
-        return Executor.complete_value(ex, rtype, group, info, path, value, None)
+        info = ex.build_resolve_info(field_def, to_nodes(group), parent, real(fpath))
+        return Executor.complete_value(ex, rtype, group, info, real(path), value, None)
 
     return slow
 
@@ -68,33 +79,33 @@ def list_completer(inner: Any, item_type: Any, group: Any, slow: Any) -> Any:
         kind = type(value)
         if kind is not list and kind is not tuple:
             return slow(ex, value, path, fpath)
-        is_awaitable = ex.is_awaitable
         for item in value:
-            kind = type(item)
-            if kind not in _PLAIN and _awaitable_kind(ex, item):
+            if type(item) not in _PLAIN and _awaitable_kind(ex, item):
                 return slow(ex, value, path, fpath)  # standard completion awaits items first
         results: list[Any] = []
+        append = results.append
         pending: list[int] | None = None
+        index = 0
         try:
-            for index, item in enumerate(value):
-                item_path = Path(path, index, None)
+            for item in value:
                 try:
                     if direct is not None:
-                        completed = direct(ex, item, item_path, fpath)
+                        completed = direct(ex, item, (path, index, None), fpath)
                         if completed is None:
                             raise TypeError(message)
                     else:
-                        completed = inner(ex, item, item_path, fpath)
+                        completed = inner(ex, item, (path, index, None), fpath)
                     kind = type(completed)
-                    if kind is not dict and kind is not list and is_awaitable(completed):
-                        completed = _await_item(ex, completed, item_type, group, item_path)
+                    if kind is not dict and kind not in _PLAIN and ex.is_awaitable(completed):
+                        completed = _await_item(ex, completed, item_type, group, (path, index, None))
                         if pending is None:
                             pending = []
                         pending.append(index)
                 except Exception as error:
-                    ex.handle_field_error(error, item_type, group, item_path)
+                    ex.handle_field_error(error, item_type, group, (path, index, None))
                     completed = None
-                results.append(completed)
+                append(completed)
+                index += 1
         except Exception:
             if pending:
                 ex.settle_in_background([results[index] for index in pending])
@@ -106,7 +117,7 @@ def list_completer(inner: Any, item_type: Any, group: Any, slow: Any) -> Any:
     return complete
 
 
-_PLAIN: set[type] = {dict, str, int, float, bool, type(None), ObjectId, datetime}
+_PLAIN: set[type] = {dict, list, str, int, float, bool, type(None), ObjectId, datetime}
 
 
 def _awaitable_kind(ex: Any, item: Any) -> bool:
@@ -152,6 +163,11 @@ async def await_completed(ex: Any, completed: Any, rtype: Any, group: Any, path:
         return None
 
 
+def _key(key: Any) -> Any:
+    """A dict key equal for equal loader keys (ObjectId: its bytes; else type and value)."""
+    return key._ObjectId__id if type(key) is ObjectId else (type(key), key)
+
+
 async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
     """Load every registered reference in one batch per loader and round, then complete.
 
@@ -159,23 +175,28 @@ async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
     """
     if ex.is_awaitable(result):
         result = await result
+    loaders = ex.context_value.loaders
     while loads:
         batch = loads[:]
         loads.clear()
-        keys: dict[str, list[Any]] = {}
+        keys: dict[str, dict[Any, Any]] = {}
         for loader, many, value, *_rest in batch:
-            keys.setdefault(loader, []).extend(value if many else (value,))
+            index = keys.get(loader)
+            if index is None:
+                index = keys[loader] = {}
+            put = index.setdefault
+            if many:
+                for k in value:
+                    put(k._ObjectId__id if type(k) is ObjectId else (type(k), k), k)
+            else:
+                put(_key(value), value)
         found: dict[str, dict[Any, Any]] = {}
         try:
-            for loader, wanted in keys.items():
-                index = {}
-                for k in wanted:
-                    index.setdefault(k.binary if type(k) is ObjectId else (type(k), k), k)
-                unique = list(index.values())
-                records = await load_batch(getattr(ex.context_value.loaders, loader), unique)
+            for loader, index in keys.items():
+                records = await load_batch(getattr(loaders, loader), list(index.values()))
                 found[loader] = dict(zip(index, records, strict=True))
         except Exception as error:
-            for _loader, _many, _value, _d, _key, _complete, path in batch:
+            for _loader, _many, _value, _d, _key_, _complete, path in batch:
                 ex.mark_dirty(error, path)
             return result
         pending = []
@@ -184,19 +205,23 @@ async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
             for loader, many, value, d, key, complete, path in batch:
                 records = found[loader]
                 if many:
-                    got = [
-                        records[k.binary if type(k) is ObjectId else (type(k), k)] for k in value
+                    item = [
+                        record
+                        for record in [
+                            records[k._ObjectId__id if type(k) is ObjectId else (type(k), k)]
+                            for k in value
+                        ]
+                        if record is not None
                     ]
-                    item = [record for record in got if record is not None]
                 else:
-                    k = value
-                    item = records[k.binary if type(k) is ObjectId else (type(k), k)]
+                    item = records[_key(value)]
                 try:
                     completed = complete(ex, item, path, path)
                 except Exception as error:
                     ex.mark_dirty(error, path)
                     completed = None
-                if type(completed) is not list and ex.is_awaitable(completed):
+                kind = type(completed)
+                if kind is not list and kind not in _PLAIN and ex.is_awaitable(completed):
                     pending.append((d, key, completed))
                 d[key] = completed
         finally:
