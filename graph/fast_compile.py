@@ -234,7 +234,8 @@ class Compiler:
                     test += " and not isinstance(v, Node)"
                 tests.append(test)
                 prefix = f"{otype.name}:"
-                items.append(f"{key}: b2a(({prefix!r} + {x}._ObjectId__id.hex()).encode(), newline=False).decode()")
+                raw = f"({prefix!r} + {x}._ObjectId__id.hex()).encode()"
+                items.append(f"{key}: b2a({raw}, newline=False).decode()")
                 continue
             if kind == "leaf":
                 _kind, _key, attr, rtype = spec

@@ -107,7 +107,9 @@ def record_type(otype: GraphQLObjectType) -> type | None:
         return None
     cells = dict(zip(code.co_freevars, function.__closure__, strict=True))  # type: ignore[union-attr]
     found = cells["record_type"].cell_contents
-    return found if isinstance(found, type) and type(found).__instancecheck__ is type.__instancecheck__ else None
+    if not isinstance(found, type) or type(found).__instancecheck__ is not type.__instancecheck__:
+        return None
+    return found
 
 
 def enum_table(enum_type: GraphQLEnumType) -> tuple[type, dict[Any, Any]] | None:

@@ -97,7 +97,8 @@ def list_completer(inner: Any, item_type: Any, group: Any, slow: Any) -> Any:
                         completed = inner(ex, item, (path, index, None), fpath)
                     kind = type(completed)
                     if kind is not dict and kind not in _PLAIN and ex.is_awaitable(completed):
-                        completed = _await_item(ex, completed, item_type, group, (path, index, None))
+                        item_path = (path, index, None)
+                        completed = _await_item(ex, completed, item_type, group, item_path)
                         if pending is None:
                             pending = []
                         pending.append(index)
@@ -196,7 +197,7 @@ async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
                 records = await load_batch(getattr(loaders, loader), list(index.values()))
                 found[loader] = dict(zip(index, records, strict=True))
         except Exception as error:
-            for _loader, _many, _value, _d, _key_, _complete, path in batch:
+            for *_entry, path in batch:
                 ex.mark_dirty(error, path)
             return result
         pending = []
