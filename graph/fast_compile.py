@@ -39,6 +39,7 @@ from graph.fast_fields import (
 )
 from graph.fast_runtime import (
     await_completed,
+    fill_rest,
     gather_object,
     leaf_completer,
     list_completer,
@@ -109,6 +110,9 @@ class Compiler:
             "INT_MAX": _INT_MAX,
         }
         self.count = 0
+        # fast object functions that only read and build: id -> (function, their parts)
+        self.pure: dict[str, Any] = {}
+        self.pure_parts: dict[int, tuple[Any, Any]] = {}
 
     def name(self, prefix: str, value: Any) -> str:
         self.count += 1
@@ -194,7 +198,10 @@ class Compiler:
             source += fast
             fn_name += "_fast"
         exec("\n".join(source), env)
-        return env[fn_name]
+        function = env[fn_name]
+        if fn_name in self.pure:
+            self.pure_parts[id(function)] = (function, self.pure[fn_name])
+        return function
 
     def fast_source(self, otype: GraphQLObjectType, specs: Any, careful: str) -> list[str] | None:
         """The fast function for an object whose fields all have a fast form, or None.
@@ -280,6 +287,8 @@ class Compiler:
             tests.append(f"(type({x}) is list or type({x}) is tuple or not ex.is_awaitable({x}))")
             items.append(f"{key}: {r}")
         fast_name = f"{careful}_fast"
+        if record is not None and not calls and not after:
+            self.pure[fast_name] = (guard, reads, tests, items)
         source = [f"def {fast_name}(ex, v, path, fpath):", f"    if {guard}:"]
         source.append(f"        return {careful}(ex, v, path, fpath)")
         if reads:
@@ -420,8 +429,51 @@ class Compiler:
     def load_entry(self, load: Any, comp: Any, key: str, tname: str) -> str:
         """The registration tuple drain() expects, in terms of ``{x}`` (the loaded keys)."""
         _attr, loader, many = load
-        c = self.name("C", comp)
-        return f"({loader!r}, {many}, {{x}}, d, {key}, {c}, (path, {key}, {tname!r}))"
+        mode, function = int(many), comp
+        if many:
+            fill = self.fill(comp)
+            if fill is not None:
+                mode, function = 2, fill
+        c = self.name("C", function)
+        return f"({loader!r}, {mode}, {{x}}, d, {key}, {c}, (path, {key}, {tname!r}))"
+
+    def fill(self, comp: Any) -> Any | None:
+        """For a loaded list of objects with a pure fast form: one function building the
+        whole list from the loaded records (drain's mode 2), or None. Any record it did not
+        expect hands the whole list to the standard-mirroring completer ``comp``."""
+        item = getattr(comp, "inner", comp)  # a non-null list
+        item = getattr(item, "item", None)
+        item = getattr(item, "inner", item)  # non-null items
+        found = self.pure_parts.get(id(item))
+        if found is None or found[0] is not item:
+            return None
+        guard, reads, tests, items = found[1]
+        self.count += 1
+        name = f"fill{self.count}"
+        source = [
+            f"def {name}(ex, records, value, path):",
+            "    out = []",
+            "    append = out.append",
+            "    for k in value:",
+            "        v = records[k._ObjectId__id if type(k) is ObjectId else (type(k), k)]",
+            "        if v is None:",
+            "            continue",
+            f"        if {guard}:",
+            "            return REST(ex, records, value, path)",
+        ]
+        if reads:
+            source += ["        try:"] + ["            " + line for line in reads]
+            source += ["        except Exception:"]
+            source += ["            return REST(ex, records, value, path)"]
+        if tests:
+            source.append(f"        if not ({' and '.join(tests)}):")
+            source.append("            return REST(ex, records, value, path)")
+        source.append(f"        append({{{', '.join(items)}}})")
+        source.append("    return out")
+        env = dict(self.env)
+        env["REST"] = fill_rest(comp)
+        exec("\n".join(source), env)
+        return env[name]
 
     def load_lines(
         self, load: Any, rtype: Any, entry: str, key: str, delegate: list[str]

@@ -115,7 +115,18 @@ def list_completer(inner: Any, item_type: Any, group: Any, slow: Any) -> Any:
             return results
         return _gather_list(results, pending)
 
+    complete.item = inner  # type: ignore[attr-defined]
     return complete
+
+
+def fill_rest(complete: Any) -> Any:
+    """What a fill function hands over: the loaded list completed the standard-mirroring way."""
+
+    def rest(ex: Any, records: dict[Any, Any], value: Any, path: Any) -> Any:
+        found = [records[_key(k)] for k in value]
+        return complete(ex, [record for record in found if record is not None], path, path)
+
+    return rest
 
 
 _PLAIN: set[type] = {dict, list, str, int, float, bool, type(None), ObjectId, datetime}
@@ -205,6 +216,14 @@ async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
         try:
             for loader, many, value, d, key, complete, path in batch:
                 records = found[loader]
+                if many == 2:  # a fill function builds the whole list
+                    try:
+                        completed = complete(ex, records, value, path)
+                    except Exception as error:
+                        ex.mark_dirty(error, path)
+                        completed = None
+                    d[key] = completed
+                    continue
                 if many:
                     item = [
                         record
