@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -94,6 +94,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     _loads: list[Any] | None = None
     _dirty: bool = False
     _standard: bool = False
+    _ids: defaultdict[str, dict[bytes, str]]  # this request's encoded relay ids, by type
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         """Run the operation; when a compiled region met any error, run it the standard way.
@@ -210,6 +211,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if plan is not None:
                 PLANS.served += 1
                 self._plan = plan
+                self._ids = defaultdict(dict)
                 grouped_field_set = plan.root_fields
         return super().execute_collected_root_fields(
             root_type, root_value, grouped_field_set, serially, new_defer_usages

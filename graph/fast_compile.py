@@ -41,6 +41,7 @@ from graph.fast_runtime import (
     await_completed,
     fill_rest,
     gather_object,
+    id_encoder,
     leaf_completer,
     list_completer,
     non_null_completer,
@@ -223,6 +224,7 @@ class Compiler:
             return None
         reads: list[str] = []
         tests: list[str] = []
+        prep: list[str] = []
         calls: list[str] = []
         items: list[str] = []
         after: list[str] = []
@@ -240,9 +242,10 @@ class Compiler:
                 if is_node is None:
                     test += " and not isinstance(v, Node)"
                 tests.append(test)
-                prefix = f"{otype.name}:"
-                raw = f"({prefix!r} + {x}._ObjectId__id.hex()).encode()"
-                items.append(f"{key}: b2a({raw}, newline=False).decode()")
+                if not prep:  # this request's memo of encoded ids of this type
+                    prep.append(f"M = ex._ids[{otype.name!r}]")
+                encode = self.name("ENC", id_encoder(otype.name))
+                items.append(f"{key}: M.get({x}._ObjectId__id) or {encode}(M, {x})")
                 continue
             if kind == "leaf":
                 _kind, _key, attr, rtype = spec
@@ -288,7 +291,7 @@ class Compiler:
             items.append(f"{key}: {r}")
         fast_name = f"{careful}_fast"
         if record is not None and not calls and not after:
-            self.pure[fast_name] = (guard, reads, tests, items)
+            self.pure[fast_name] = (guard, reads, tests, items, prep)
         source = [f"def {fast_name}(ex, v, path, fpath):", f"    if {guard}:"]
         source.append(f"        return {careful}(ex, v, path, fpath)")
         if reads:
@@ -297,6 +300,7 @@ class Compiler:
         if tests:
             source.append(f"    if not ({' and '.join(tests)}):")
             source.append(f"        return {careful}(ex, v, path, fpath)")
+        source += ["    " + line for line in prep]
         if calls:
             source.append("    aw = None")
             source += ["    " + line for line in calls]
@@ -447,11 +451,12 @@ class Compiler:
         found = self.pure_parts.get(id(item))
         if found is None or found[0] is not item:
             return None
-        guard, reads, tests, items = found[1]
+        guard, reads, tests, items, prep = found[1]
         self.count += 1
         name = f"fill{self.count}"
         source = [
             f"def {name}(ex, records, value, path):",
+            *["    " + line for line in prep],
             "    out = []",
             "    append = out.append",
             "    for k in value:",

@@ -8,6 +8,7 @@ value is handed to the standard completion, so values completed without error bu
 
 from __future__ import annotations
 
+import binascii
 from datetime import datetime
 from types import CoroutineType, GeneratorType
 from typing import Any
@@ -117,6 +118,19 @@ def list_completer(inner: Any, item_type: Any, group: Any, slow: Any) -> Any:
 
     complete.item = inner  # type: ignore[attr-defined]
     return complete
+
+
+def id_encoder(type_name: str) -> Any:
+    """relay's global ID of an ObjectId (base64 of ``Type:hex``), remembered in ``memo``."""
+    prefix = f"{type_name}:"
+    b2a = binascii.b2a_base64
+
+    def encode(memo: dict[bytes, str], key: ObjectId) -> str:
+        raw = key._ObjectId__id  # type: ignore[attr-defined]
+        encoded = memo[raw] = b2a((prefix + raw.hex()).encode(), newline=False).decode()
+        return encoded
+
+    return encode
 
 
 def fill_rest(complete: Any) -> Any:
