@@ -205,19 +205,22 @@ async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
     while loads:
         batch = loads[:]
         loads.clear()
-        keys: dict[str, dict[Any, Any]] = {}
+        wanted: dict[str, list[Any]] = {}
         for loader, many, value, *_rest in batch:
-            index = keys.get(loader)
-            if index is None:
-                index = keys[loader] = {}
-            put = index.setdefault
+            flat = wanted.get(loader)
+            if flat is None:
+                flat = wanted[loader] = []
             if many:
-                for k in value:
-                    put(k._ObjectId__id if type(k) is ObjectId else (type(k), k), k)
+                flat.extend(value)
             else:
-                put(_key(value), value)
+                flat.append(value)
         found: dict[str, dict[Any, Any]] = {}
-        try:
+        try:  # an unhashable key fails here as it fails in the loader: re-run the standard way
+            # one key per equal key, in first-seen order (an equal later key may stand for it)
+            keys = {
+                loader: {k._ObjectId__id if type(k) is ObjectId else (type(k), k): k for k in flat}
+                for loader, flat in wanted.items()
+            }
             for loader, index in keys.items():
                 records = await load_batch(getattr(loaders, loader), list(index.values()))
                 found[loader] = dict(zip(index, records, strict=True))

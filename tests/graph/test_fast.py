@@ -85,7 +85,7 @@ class World:
             {"$set": {"hosting": "ON_THE_MOON", "status": 7}},
             {"$set": {"version": "three", "ordered_at": "yesterday"}},
             {"$set": {"delivered_at": 12, "name": ["a", "list"]}},
-            {"$set": {"technical_contact_ids": None, "version": 2**40}},
+            {"$set": {"technical_contact_ids": None, "version": 2**40, "member_ids": [["x"]]}},
             {"$set": {"subdomain": {"nested": True}, "member_ids": "nobody"}},
         ]
         for doc, update in zip(docs[1:], spoiled, strict=False):
