@@ -272,6 +272,9 @@ async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
     return result
 
 
+_IDENTITY_CODE = DefaultCache().cache_key_fn.__code__  # DefaultCache's ``lambda x: x``
+
+
 async def load_batch(loader: Any, keys: list[Any]) -> list[Any]:
     """What ``loader.load_many(keys)`` returns, cached exactly as DataLoader caches it, but
     with one direct ``load_fn`` call for the keys not cached yet instead of a future, a batch
@@ -286,13 +289,25 @@ async def load_batch(loader: Any, keys: list[Any]) -> list[Any]:
     cache = loader.cache_map
     futures = []
     missing: list[tuple[Any, Any]] = []
-    for key in keys:
-        future = cache.get(key)
-        if not future or future.cancelled():
-            future = loader.loop.create_future()
-            cache.set(key, future)
-            missing.append((key, future))
-        futures.append(future)
+    if type(cache) is DefaultCache:  # its get/set, inlined
+        cache_map, key_fn = cache.cache_map, cache.cache_key_fn
+        identity = getattr(key_fn, "__code__", None) is _IDENTITY_CODE
+        create = loader.loop.create_future
+        for key in keys:
+            cache_key = key if identity else key_fn(key)
+            future = cache_map.get(cache_key)
+            if not future or future.cancelled():
+                future = cache_map[cache_key] = create()
+                missing.append((key, future))
+            futures.append(future)
+    else:
+        for key in keys:
+            future = cache.get(key)
+            if not future or future.cancelled():
+                future = loader.loop.create_future()
+                cache.set(key, future)
+                missing.append((key, future))
+            futures.append(future)
     if missing:
         try:  # mirrors strawberry's dispatch_batch: per-key exceptions, a failed batch
             values = list(await loader.load_fn([key for key, _future in missing]))
