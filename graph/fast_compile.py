@@ -114,6 +114,9 @@ class Compiler:
         # fast object functions that only read and build: id -> (function, their parts)
         self.pure: dict[str, Any] = {}
         self.pure_parts: dict[int, tuple[Any, Any]] = {}
+        # ... and those that only read, build and register loads
+        self.flat: dict[str, Any] = {}
+        self.flat_parts: dict[int, tuple[Any, Any]] = {}
 
     def name(self, prefix: str, value: Any) -> str:
         self.count += 1
@@ -139,7 +142,7 @@ class Compiler:
             inner = self.completer(item_type, group, parent, field_def)
             if inner is None:
                 return None
-            return list_completer(inner, item_type, group, slow)
+            return self.list_of_objects(list_completer(inner, item_type, group, slow))
         if isinstance(rtype, GraphQLObjectType):
             return self.object_completer(rtype, group, slow)
         if is_abstract_type(rtype):
@@ -202,6 +205,8 @@ class Compiler:
         function = env[fn_name]
         if fn_name in self.pure:
             self.pure_parts[id(function)] = (function, self.pure[fn_name])
+        if fn_name in self.flat:
+            self.flat_parts[id(function)] = (function, self.flat[fn_name])
         return function
 
     def fast_source(self, otype: GraphQLObjectType, specs: Any, careful: str) -> list[str] | None:
@@ -290,8 +295,10 @@ class Compiler:
             tests.append(f"(type({x}) is list or type({x}) is tuple or not ex.is_awaitable({x}))")
             items.append(f"{key}: {r}")
         fast_name = f"{careful}_fast"
-        if record is not None and not calls and not after:
-            self.pure[fast_name] = (guard, reads, tests, items, prep)
+        if record is not None and not calls:
+            self.flat[fast_name] = (guard, reads, tests, items, prep, after)
+            if not after:
+                self.pure[fast_name] = (guard, reads, tests, items, prep)
         source = [f"def {fast_name}(ex, v, path, fpath):", f"    if {guard}:"]
         source.append(f"        return {careful}(ex, v, path, fpath)")
         if reads:
@@ -440,6 +447,52 @@ class Compiler:
                 mode, function = 2, fill
         c = self.name("C", function)
         return f"({loader!r}, {mode}, {{x}}, d, {key}, {c}, (path, {key}, {tname!r}))"
+
+    def list_of_objects(self, complete: Any) -> Any:
+        """For lists of objects whose fast form only reads, builds and registers loads: one
+        loop building the items in place; from the first item it did not expect on, the
+        standard-mirroring list completer ``complete`` takes over (``finish``)."""
+        item = getattr(complete.item, "inner", complete.item)  # non-null items
+        found = self.flat_parts.get(id(item))
+        if found is None or found[0] is not item:
+            return complete
+        guard, reads, tests, items, prep, after = found[1]
+        self.count += 1
+        name = f"list{self.count}"
+        source = [
+            f"def {name}(ex, value, lpath, fpath):",
+            "    if type(value) is not list and type(value) is not tuple:",
+            "        return GENERIC(ex, value, lpath, fpath)",
+            "    for v in value:",
+            f"        if {guard}:",
+            "            return GENERIC(ex, value, lpath, fpath)",
+            *["    " + line for line in prep],
+            "    results = []",
+            "    append = results.append",
+            "    index = 0",
+        ]
+        if after:
+            source.append("    LOADS = ex._loads")
+        source.append("    for v in value:")
+        if reads:
+            source += ["        try:"] + ["            " + line for line in reads]
+            source += ["        except Exception:"]
+            source += ["            return FINISH(ex, value, lpath, fpath, results, index)"]
+        if tests:
+            source.append(f"        if not ({' and '.join(tests)}):")
+            source.append("            return FINISH(ex, value, lpath, fpath, results, index)")
+        source.append(f"        d = {{{', '.join(items)}}}")
+        if after:
+            source.append("        path = (lpath, index, None)")  # the item's, for its loads
+            source += ["        " + line for line in after]
+        source += ["        append(d)", "        index += 1", "    return results"]
+        env = dict(self.env)
+        env["GENERIC"] = complete
+        env["FINISH"] = complete.finish
+        exec("\n".join(source), env)
+        function = env[name]
+        function.item, function.finish = complete.item, complete.finish
+        return function
 
     def fill(self, comp: Any) -> Any | None:
         """For a loaded list of objects with a pure fast form: one function building the

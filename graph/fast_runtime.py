@@ -83,12 +83,14 @@ def list_completer(inner: Any, item_type: Any, group: Any, slow: Any) -> Any:
         for item in value:
             if type(item) not in _PLAIN and _awaitable_kind(ex, item):
                 return slow(ex, value, path, fpath)  # standard completion awaits items first
-        results: list[Any] = []
+        return finish(ex, value, path, fpath, [], 0)
+
+    def finish(ex: Any, value: Any, path: Any, fpath: Any, results: list[Any], index: int) -> Any:
+        """Complete ``value[index:]`` after ``results`` (items none of which is awaitable)."""
         append = results.append
         pending: list[int] | None = None
-        index = 0
         try:
-            for item in value:
+            for item in value[index:] if index else value:
                 try:
                     if direct is not None:
                         completed = direct(ex, item, (path, index, None), fpath)
@@ -117,6 +119,7 @@ def list_completer(inner: Any, item_type: Any, group: Any, slow: Any) -> Any:
         return _gather_list(results, pending)
 
     complete.item = inner  # type: ignore[attr-defined]
+    complete.finish = finish  # type: ignore[attr-defined]
     return complete
 
 
