@@ -287,9 +287,9 @@ class Compiler:
                 f"        {r} = await_completed(ex, {r}, {rt}, {g}, fp)",
                 "        if aw is None:",
                 "            aw = []",
-                f"        aw.append({key})",
+                f"        aw.append(({key}, {r}))",
                 "except Exception as error:",
-                f"    ex.handle_field_error(error, {rt}, {g}, fp)",
+                f"    ex.handle_field_error(error, {rt}, {g}, fp)",  # raises for non-null
                 f"    {r} = None",
             ]
             tests.append(f"(type({x}) is list or type({x}) is tuple or not ex.is_awaitable({x}))")
@@ -309,14 +309,23 @@ class Compiler:
             source.append(f"        return {careful}(ex, v, path, fpath)")
         source += ["    " + line for line in prep]
         if calls:
-            source.append("    aw = None")
-            source += ["    " + line for line in calls]
+            source += ["    aw = None", "    try:"]
+            source += ["        " + line for line in calls]
+            source += [
+                "    except Exception:",  # an error for a non-null field: as the careful one
+                "        if aw:",
+                "            ex.settle_in_background([pending for _key, pending in aw])",
+                "        raise",
+            ]
         source.append(f"    d = {{{', '.join(items)}}}")
         if after:
             source.append("    LOADS = ex._loads")
             source += ["    " + line for line in after]
         if calls:
-            source += ["    if aw is not None:", "        return gather_object(d, aw)"]
+            source += [
+                "    if aw is not None:",
+                "        return gather_object(d, [key for key, _pending in aw])",
+            ]
         source.append("    return d")
         return source
 
