@@ -14,9 +14,20 @@ with arguments, ...), abstract types and introspection run through graphql-core'
 a wrong type, a failing ``is_type_of``) is handed back to the standard completion for that
 field, which produces exactly the standard value or error. Fields declared with
 ``loads(...)`` metadata (a resolver that only loads stored keys through a DataLoader) are
-loaded for the whole page in one batch per loader. If anything below the root fields
-raises an error, the operation is executed again the standard way and that response is
-returned: a response with errors always comes from standard execution. Root resolvers
+loaded for the whole page in one batch per loader.
+
+Each object selection compiles to two functions: a careful one mirroring standard
+completion field by field, and, when every field is stored, loaded or constant, a fast one
+that reads all attributes, checks them in one expression and builds the response dict as one
+literal; anything it did not expect goes to the careful one before it did anything (reads
+of stored attributes are taken to be free of side effects). Lists of such objects and loaded
+lists are built by one generated loop each, handing over to the careful completion from the
+first unexpected item on. Paths are built only when an error or the standard completion
+needs one, and relay ids of ObjectIds are encoded once per request.
+
+If anything below the root fields raises an error, the operation is executed again the
+standard way and that response is returned: a response with errors always comes from
+standard execution. Root resolvers
 (authorization, scoping, pagination, filters) run unchanged. tests/graph/test_fast.py checks
 all this differentially and pins the versions it was verified against.
 """
