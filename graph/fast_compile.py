@@ -506,7 +506,9 @@ class Compiler:
     def fill(self, comp: Any) -> Any | None:
         """For a loaded list of objects with a pure fast form: one function building the
         whole list from the loaded records (drain's mode 2), or None. Any record it did not
-        expect hands the whole list to the standard-mirroring completer ``comp``."""
+        expect hands the whole list to the standard-mirroring completer ``comp``. A record
+        met again in the same drain round (no await in between: the same values) gets a copy
+        of the item built for it before."""
         item = getattr(comp, "inner", comp)  # a non-null list
         item = getattr(item, "item", None)
         item = getattr(item, "inner", item)  # non-null items
@@ -517,12 +519,20 @@ class Compiler:
         self.count += 1
         name = f"fill{self.count}"
         source = [
-            f"def {name}(ex, records, value, path):",
+            f"def {name}(ex, records, value, path, memo):",
+            f"    rows = memo.get({self.count})",  # this round's items, by key: copied
+            "    if rows is None:",
+            f"        rows = memo[{self.count}] = {{}}",
             *["    " + line for line in prep],
             "    out = []",
             "    append = out.append",
             "    for k in value:",
-            "        v = records[k._ObjectId__id if type(k) is ObjectId else (type(k), k)]",
+            "        key = k._ObjectId__id if type(k) is ObjectId else (type(k), k)",
+            "        row = rows.get(key)",
+            "        if row is not None:",
+            "            append(row.copy())",
+            "            continue",
+            "        v = records[key]",
             "        if v is None:",
             "            continue",
             f"        if {guard}:",
@@ -535,8 +545,8 @@ class Compiler:
         if tests:
             source.append(f"        if not ({' and '.join(tests)}):")
             source.append("            return REST(ex, records, value, path)")
-        source.append(f"        append({{{', '.join(items)}}})")
-        source.append("    return out")
+        source.append(f"        row = rows[key] = {{{', '.join(items)}}}")
+        source += ["        append(row)", "    return out"]
         env = dict(self.env)
         env["REST"] = fill_rest(comp)
         exec("\n".join(source), env)

@@ -232,13 +232,14 @@ async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
                 ex.mark_dirty(error, path)
             return result
         pending = []
+        memo: dict[int, dict[Any, Any]] = {}  # fill functions' items of this round
         previous, ex._loads = ex._loads, loads
         try:
             for loader, many, value, d, key, complete, path in batch:
                 records = found[loader]
                 if many == 2:  # a fill function builds the whole list
                     try:
-                        completed = complete(ex, records, value, path)
+                        completed = complete(ex, records, value, path, memo)
                     except Exception as error:
                         ex.mark_dirty(error, path)
                         completed = None
