@@ -449,11 +449,10 @@ class Compiler:
     def load_entry(self, load: Any, comp: Any, key: str, tname: str) -> str:
         """The registration tuple drain() expects, in terms of ``{x}`` (the loaded keys)."""
         _attr, loader, many = load
-        mode, function = int(many), comp
-        if many:
-            fill = self.fill(comp)
-            if fill is not None:
-                mode, function = 2, fill
+        mode, function = int(many), comp  # see drain(): bit 1 many, bit 2 a fill function
+        fill = self.fill(comp) if many else self.fill_one(comp)
+        if fill is not None:
+            mode, function = mode | 2, fill
         c = self.name("C", function)
         return f"({loader!r}, {mode}, {{x}}, d, {key}, {c}, (path, {key}, {tname!r}))"
 
@@ -502,6 +501,42 @@ class Compiler:
         function = env[name]
         function.item, function.finish = complete.item, complete.finish
         return function
+
+    def fill_one(self, comp: Any) -> Any | None:
+        """For a loaded object with a pure fast form: the fill function building it from the
+        loaded records, or None; ``comp`` completes anything it did not expect."""
+        item = getattr(comp, "inner", comp)  # non-null
+        found = self.pure_parts.get(id(item))
+        if found is None or found[0] is not item:
+            return None
+        guard, reads, tests, items, prep = found[1]
+        self.count += 1
+        name = f"fill{self.count}"
+        source = [
+            f"def {name}(ex, records, value, path, memo):",
+            f"    rows = memo.get({self.count})",
+            "    if rows is None:",
+            f"        rows = memo[{self.count}] = {{}}",
+            "    key = value._ObjectId__id if type(value) is ObjectId else (type(value), value)",
+            "    row = rows.get(key)",
+            "    if row is not None:",
+            "        return row.copy()",
+            "    v = records[key]",
+            f"    if {guard}:",
+            "        return COMPLETE(ex, v, path, path)",
+            *["    " + line for line in prep],
+        ]
+        if reads:
+            source += ["    try:"] + ["        " + line for line in reads]
+            source += ["    except Exception:", "        return COMPLETE(ex, v, path, path)"]
+        if tests:
+            source.append(f"    if not ({' and '.join(tests)}):")
+            source.append("        return COMPLETE(ex, v, path, path)")
+        source += [f"    row = rows[key] = {{{', '.join(items)}}}", "    return row"]
+        env = dict(self.env)
+        env["COMPLETE"] = comp
+        exec("\n".join(source), env)
+        return env[name]
 
     def fill(self, comp: Any) -> Any | None:
         """For a loaded list of objects with a pure fast form: one function building the

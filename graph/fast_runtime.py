@@ -200,6 +200,10 @@ def _key(key: Any) -> Any:
 async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
     """Load every registered reference in one batch per loader and round, then complete.
 
+    Entries are ``(loader, mode, keys, dict, key, function, path)``; mode bit 1: a list of
+    keys (else one key), bit 2: ``function`` is a generated fill (records in, value out),
+    else the completer of the loaded value.
+
     Any error here marks the operation for a standard re-run (see FastExecutionContext).
     """
     if ex.is_awaitable(result):
@@ -209,11 +213,11 @@ async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
         batch = loads[:]
         loads.clear()
         wanted: dict[str, list[Any]] = {}
-        for loader, many, value, *_rest in batch:
+        for loader, mode, value, *_rest in batch:
             flat = wanted.get(loader)
             if flat is None:
                 flat = wanted[loader] = []
-            if many:
+            if mode & 1:  # many
                 flat.extend(value)
             else:
                 flat.append(value)
@@ -235,9 +239,9 @@ async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
         memo: dict[int, dict[Any, Any]] = {}  # fill functions' items of this round
         previous, ex._loads = ex._loads, loads
         try:
-            for loader, many, value, d, key, complete, path in batch:
+            for loader, mode, value, d, key, complete, path in batch:
                 records = found[loader]
-                if many == 2:  # a fill function builds the whole list
+                if mode & 2:  # a fill function builds the item or the whole list
                     try:
                         completed = complete(ex, records, value, path, memo)
                     except Exception as error:
@@ -245,7 +249,7 @@ async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
                         completed = None
                     d[key] = completed
                     continue
-                if many:
+                if mode:  # many
                     item = [
                         record
                         for record in [
