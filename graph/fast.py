@@ -14,9 +14,20 @@ with arguments, ...), abstract types and introspection run through graphql-core'
 a wrong type, a failing ``is_type_of``) is handed back to the standard completion for that
 field, which produces exactly the standard value or error. Fields declared with
 ``loads(...)`` metadata (a resolver that only loads stored keys through a DataLoader) are
-loaded for the whole page in one batch per loader. If anything below the root fields
-raises an error, the operation is executed again the standard way and that response is
-returned: a response with errors always comes from standard execution. Root resolvers
+loaded for the whole page in one batch per loader.
+
+Each object selection compiles to two functions: a careful one mirroring standard
+completion field by field, and, when every field is stored, loaded or constant, a fast one
+that reads all attributes, checks them in one expression and builds the response dict as one
+literal; anything it did not expect goes to the careful one before it did anything (reads
+of stored attributes are taken to be free of side effects). Lists of such objects and loaded
+lists are built by one generated loop each, handing over to the careful completion from the
+first unexpected item on. Paths are built only when an error or the standard completion
+needs one, and relay ids of ObjectIds are encoded once per request.
+
+If anything below the root fields raises an error, the operation is executed again the
+standard way and that response is returned: a response with errors always comes from
+standard execution. Root resolvers
 (authorization, scoping, pagination, filters) run unchanged. tests/graph/test_fast.py checks
 all this differentially and pins the versions it was verified against.
 """
@@ -25,7 +36,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import OrderedDict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -40,7 +51,7 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graph.fast_compile import MISSING, Compiler, Plan, directive_variables
 from graph.fast_fields import loads, root_names
-from graph.fast_runtime import drain
+from graph.fast_runtime import drain, real
 
 __all__ = ["PLANS", "VERIFIED_WITH", "FastExecutionContext", "enabled", "loads", "standard"]
 
@@ -99,6 +110,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
     _loads: list[Any] | None = None
     _dirty: bool = False
     _standard: bool = False
+    _ids: defaultdict[str, dict[bytes, str]]  # this request's encoded relay ids, by type
 
     def execute_operation(self, serially: bool | None = None) -> Any:
         """Run the operation; when a compiled region met any error, run it the standard way.
@@ -134,6 +146,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return fresh.execute_operation()
 
     def handle_field_error(self, raw_error: Any, return_type: Any, group: Any, path: Any) -> None:
+        path = real(path)  # compiled code passes lazy paths
         if self._plan is not None and path is not None and path.prev is not None:
             self._dirty = True
         super().handle_field_error(raw_error, return_type, group, path)
@@ -214,6 +227,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if plan is not None:
                 PLANS.served += 1
                 self._plan = plan
+                self._ids = defaultdict(dict)
                 grouped_field_set = plan.root_fields
         return super().execute_collected_root_fields(
             root_type, root_value, grouped_field_set, serially, new_defer_usages

@@ -92,6 +92,26 @@ def node_id_attr(parent: GraphQLObjectType, field_def: Any) -> str | None:
     return attr if attr.isidentifier() else None
 
 
+def _probe() -> Any:
+    from graph.nodes import record_node
+
+    return record_node(object, None)[0].__func__.__code__  # type: ignore[arg-type]
+
+
+def record_type(otype: GraphQLObjectType) -> type | None:
+    """The record class when ``is_type_of`` is graph/nodes.py ``record_node``'s
+    ``isinstance(obj, record_type)``: then an object of exactly that class passes it."""
+    function = getattr(otype.is_type_of, "__func__", None)
+    code = getattr(function, "__code__", None)
+    if code is None or code is not _probe() or function.__closure__ is None:  # type: ignore[union-attr]
+        return None
+    cells = dict(zip(code.co_freevars, function.__closure__, strict=True))  # type: ignore[union-attr]
+    found = cells["record_type"].cell_contents
+    if not isinstance(found, type) or type(found).__instancecheck__ is not type.__instancecheck__:
+        return None
+    return found
+
+
 def enum_table(enum_type: GraphQLEnumType) -> tuple[type, dict[Any, Any]] | None:
     """Python enum class and member -> output value, as the type's own coercion gives."""
     definition = (enum_type.extensions or {}).get("strawberry-definition")

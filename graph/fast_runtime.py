@@ -1,9 +1,14 @@
 """Run-time pieces of the compiled read path: completers mirroring graphql-core's
 ``complete_value`` for non-null, leaf and list types, awaitable gathering, and the batched
-loading of references (``drain``)."""
+loading of references (``drain``).
+
+Paths are lazy: compiled code passes plain ``(prev, key, typename)`` tuples down and only
+turns them into graphql-core ``Path`` objects (``real``) where an error is reported or a
+value is handed to the standard completion, so values completed without error build none."""
 
 from __future__ import annotations
 
+import binascii
 from datetime import datetime
 from types import CoroutineType, GeneratorType
 from typing import Any
@@ -18,12 +23,19 @@ from strawberry.dataloader import DataLoader, DefaultCache
 from strawberry.exceptions import WrongNumberOfResultsReturned
 
 
+def real(path: Any) -> Any:
+    """The graphql-core ``Path`` of a lazy path (a ``(prev, key, typename)`` tuple)."""
+    if type(path) is not tuple:
+        return path  # a Path (a tuple subclass) or None
+    return Path(real(path[0]), path[1], path[2])
+
+
 def slow_completer(rtype: Any, group: Any, parent: GraphQLObjectType, field_def: Any) -> Any:
     """The standard completion of one value, with the info standard execution would build."""
 
     def slow(ex: Any, value: Any, path: Any, fpath: Any) -> Any:
-        info = ex.build_resolve_info(field_def, to_nodes(group), parent, fpath)
-        return Executor.complete_value(ex, rtype, group, info, path, value, None)
+        info = ex.build_resolve_info(field_def, to_nodes(group), parent, real(fpath))
+        return Executor.complete_value(ex, rtype, group, info, real(path), value, None)
 
     return slow
 
@@ -68,33 +80,36 @@ def list_completer(inner: Any, item_type: Any, group: Any, slow: Any) -> Any:
         kind = type(value)
         if kind is not list and kind is not tuple:
             return slow(ex, value, path, fpath)
-        is_awaitable = ex.is_awaitable
         for item in value:
-            kind = type(item)
-            if kind not in _PLAIN and _awaitable_kind(ex, item):
+            if type(item) not in _PLAIN and _awaitable_kind(ex, item):
                 return slow(ex, value, path, fpath)  # standard completion awaits items first
-        results: list[Any] = []
+        return finish(ex, value, path, fpath, [], 0)
+
+    def finish(ex: Any, value: Any, path: Any, fpath: Any, results: list[Any], index: int) -> Any:
+        """Complete ``value[index:]`` after ``results`` (items none of which is awaitable)."""
+        append = results.append
         pending: list[int] | None = None
         try:
-            for index, item in enumerate(value):
-                item_path = Path(path, index, None)
+            for item in value[index:] if index else value:
                 try:
                     if direct is not None:
-                        completed = direct(ex, item, item_path, fpath)
+                        completed = direct(ex, item, (path, index, None), fpath)
                         if completed is None:
                             raise TypeError(message)
                     else:
-                        completed = inner(ex, item, item_path, fpath)
+                        completed = inner(ex, item, (path, index, None), fpath)
                     kind = type(completed)
-                    if kind is not dict and kind is not list and is_awaitable(completed):
+                    if kind is not dict and kind not in _PLAIN and ex.is_awaitable(completed):
+                        item_path = (path, index, None)
                         completed = _await_item(ex, completed, item_type, group, item_path)
                         if pending is None:
                             pending = []
                         pending.append(index)
                 except Exception as error:
-                    ex.handle_field_error(error, item_type, group, item_path)
+                    ex.handle_field_error(error, item_type, group, (path, index, None))
                     completed = None
-                results.append(completed)
+                append(completed)
+                index += 1
         except Exception:
             if pending:
                 ex.settle_in_background([results[index] for index in pending])
@@ -103,10 +118,35 @@ def list_completer(inner: Any, item_type: Any, group: Any, slow: Any) -> Any:
             return results
         return _gather_list(results, pending)
 
+    complete.item = inner  # type: ignore[attr-defined]
+    complete.finish = finish  # type: ignore[attr-defined]
     return complete
 
 
-_PLAIN: set[type] = {dict, str, int, float, bool, type(None), ObjectId, datetime}
+def id_encoder(type_name: str) -> Any:
+    """relay's global ID of an ObjectId (base64 of ``Type:hex``), remembered in ``memo``."""
+    prefix = f"{type_name}:"
+    b2a = binascii.b2a_base64
+
+    def encode(memo: dict[bytes, str], key: ObjectId) -> str:
+        raw = key._ObjectId__id  # type: ignore[attr-defined]
+        encoded = memo[raw] = b2a((prefix + raw.hex()).encode(), newline=False).decode()
+        return encoded
+
+    return encode
+
+
+def fill_rest(complete: Any) -> Any:
+    """What a fill function hands over: the loaded list completed the standard-mirroring way."""
+
+    def rest(ex: Any, records: dict[Any, Any], value: Any, path: Any) -> Any:
+        found = [records[_key(k)] for k in value]
+        return complete(ex, [record for record in found if record is not None], path, path)
+
+    return rest
+
+
+_PLAIN: set[type] = {dict, list, str, int, float, bool, type(None), ObjectId, datetime}
 
 
 def _awaitable_kind(ex: Any, item: Any) -> bool:
@@ -152,51 +192,81 @@ async def await_completed(ex: Any, completed: Any, rtype: Any, group: Any, path:
         return None
 
 
+def _key(key: Any) -> Any:
+    """A dict key equal for equal loader keys (ObjectId: its bytes; else type and value)."""
+    return key._ObjectId__id if type(key) is ObjectId else (type(key), key)
+
+
 async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
     """Load every registered reference in one batch per loader and round, then complete.
+
+    Entries are ``(loader, mode, keys, dict, key, function, path)``; mode bit 1: a list of
+    keys (else one key), bit 2: ``function`` is a generated fill (records in, value out),
+    else the completer of the loaded value.
 
     Any error here marks the operation for a standard re-run (see FastExecutionContext).
     """
     if ex.is_awaitable(result):
         result = await result
+    loaders = ex.context_value.loaders
     while loads:
         batch = loads[:]
         loads.clear()
-        keys: dict[str, list[Any]] = {}
-        for loader, many, value, *_rest in batch:
-            keys.setdefault(loader, []).extend(value if many else (value,))
+        wanted: dict[str, list[Any]] = {}
+        for loader, mode, value, *_rest in batch:
+            flat = wanted.get(loader)
+            if flat is None:
+                flat = wanted[loader] = []
+            if mode & 1:  # many
+                flat.extend(value)
+            else:
+                flat.append(value)
         found: dict[str, dict[Any, Any]] = {}
-        try:
-            for loader, wanted in keys.items():
-                index = {}
-                for k in wanted:
-                    index.setdefault(k.binary if type(k) is ObjectId else (type(k), k), k)
-                unique = list(index.values())
-                records = await load_batch(getattr(ex.context_value.loaders, loader), unique)
+        try:  # an unhashable key fails here as it fails in the loader: re-run the standard way
+            # one key per equal key, in first-seen order (an equal later key may stand for it)
+            keys = {
+                loader: {k._ObjectId__id if type(k) is ObjectId else (type(k), k): k for k in flat}
+                for loader, flat in wanted.items()
+            }
+            for loader, index in keys.items():
+                records = await load_batch(getattr(loaders, loader), list(index.values()))
                 found[loader] = dict(zip(index, records, strict=True))
         except Exception as error:
-            for _loader, _many, _value, _d, _key, _complete, path in batch:
+            for *_entry, path in batch:
                 ex.mark_dirty(error, path)
             return result
         pending = []
+        memo: dict[int, dict[Any, Any]] = {}  # fill functions' items of this round
         previous, ex._loads = ex._loads, loads
         try:
-            for loader, many, value, d, key, complete, path in batch:
+            for loader, mode, value, d, key, complete, path in batch:
                 records = found[loader]
-                if many:
-                    got = [
-                        records[k.binary if type(k) is ObjectId else (type(k), k)] for k in value
+                if mode & 2:  # a fill function builds the item or the whole list
+                    try:
+                        completed = complete(ex, records, value, path, memo)
+                    except Exception as error:
+                        ex.mark_dirty(error, path)
+                        completed = None
+                    d[key] = completed
+                    continue
+                if mode:  # many
+                    item = [
+                        record
+                        for record in [
+                            records[k._ObjectId__id if type(k) is ObjectId else (type(k), k)]
+                            for k in value
+                        ]
+                        if record is not None
                     ]
-                    item = [record for record in got if record is not None]
                 else:
-                    k = value
-                    item = records[k.binary if type(k) is ObjectId else (type(k), k)]
+                    item = records[_key(value)]
                 try:
                     completed = complete(ex, item, path, path)
                 except Exception as error:
                     ex.mark_dirty(error, path)
                     completed = None
-                if type(completed) is not list and ex.is_awaitable(completed):
+                kind = type(completed)
+                if kind is not list and kind not in _PLAIN and ex.is_awaitable(completed):
                     pending.append((d, key, completed))
                 d[key] = completed
         finally:
@@ -208,6 +278,9 @@ async def drain(ex: Any, result: Any, loads: list[Any]) -> Any:
                 ex.mark_dirty(error, None)
                 d[key] = None
     return result
+
+
+_IDENTITY_CODE = DefaultCache().cache_key_fn.__code__  # DefaultCache's ``lambda x: x``
 
 
 async def load_batch(loader: Any, keys: list[Any]) -> list[Any]:
@@ -224,13 +297,25 @@ async def load_batch(loader: Any, keys: list[Any]) -> list[Any]:
     cache = loader.cache_map
     futures = []
     missing: list[tuple[Any, Any]] = []
-    for key in keys:
-        future = cache.get(key)
-        if not future or future.cancelled():
-            future = loader.loop.create_future()
-            cache.set(key, future)
-            missing.append((key, future))
-        futures.append(future)
+    if type(cache) is DefaultCache:  # its get/set, inlined
+        cache_map, key_fn = cache.cache_map, cache.cache_key_fn
+        identity = getattr(key_fn, "__code__", None) is _IDENTITY_CODE
+        create = loader.loop.create_future
+        for key in keys:
+            cache_key = key if identity else key_fn(key)
+            future = cache_map.get(cache_key)
+            if not future or future.cancelled():
+                future = cache_map[cache_key] = create()
+                missing.append((key, future))
+            futures.append(future)
+    else:
+        for key in keys:
+            future = cache.get(key)
+            if not future or future.cancelled():
+                future = loader.loop.create_future()
+                cache.set(key, future)
+                missing.append((key, future))
+            futures.append(future)
     if missing:
         try:  # mirrors strawberry's dispatch_batch: per-key exceptions, a failed batch
             values = list(await loader.load_fn([key for key, _future in missing]))
