@@ -10,6 +10,7 @@ from strawberry import relay
 
 from graph.connections import Connection, connection, page_window
 from graph.context import Context
+from graph.fast import loads
 from graph.nodes import record_node
 from graph.payloads import Payload, mutate
 from graph.people import Person
@@ -45,11 +46,11 @@ class EnvironmentGrant:
     right: EnvironmentRight  # type: ignore[valid-type]
     granted_at: datetime
 
-    @strawberry.field(metadata=reads())
+    @strawberry.field(metadata={**reads(), **loads("person_id", "people", many=False)})
     async def person(self, root: strawberry.Parent[GrantView], info: Info) -> Person | None:
         return await info.context.loaders.people.load(root.person_id)  # type: ignore[return-value]
 
-    @strawberry.field(metadata=reads())
+    @strawberry.field(metadata={**reads(), **loads("granted_by", "people", many=False)})
     async def granted_by(self, root: strawberry.Parent[GrantView], info: Info) -> Person | None:
         if root.granted_by is None:
             return None

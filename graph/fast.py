@@ -143,6 +143,11 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
         fresh._standard = True
         fresh._dirty = False
         fresh._relevant_sub_fields = {}
+        # as a fresh request: what the first run loaded (or cached as failed) would change
+        # when errors arrive, and so which of them a standard run reports
+        renewed = getattr(fresh.context_value, "renewed", None)
+        if callable(renewed):
+            fresh.context_value = renewed()
         return fresh.execute_operation()
 
     def handle_field_error(self, raw_error: Any, return_type: Any, group: Any, path: Any) -> None:

@@ -27,6 +27,7 @@ from graphql.pyutils import Path, Undefined
 from strawberry import relay
 
 from graph.fast_fields import (
+    direct_resolver,
     enum_table,
     field_def_name,
     is_isoformat,
@@ -253,10 +254,10 @@ class Compiler:
                 items.append(f"{key}: M.get({x}._ObjectId__id) or {encode}(M, {x})")
                 continue
             if kind == "leaf":
-                _kind, _key, attr, rtype = spec
+                _kind, _key, read, rtype = spec
                 check = self.leaf_check(rtype, x)
                 assert check is not None
-                reads.append(f"{x} = v.{attr}")
+                reads.append(f"{x} = {read}")
                 tests.append(f"({check[0]})")
                 items.append(f"{key}: {check[1]}")
                 continue
@@ -275,8 +276,8 @@ class Compiler:
                 items.append(f"{key}: None")
                 continue
             # a composite stored value: completed in place, errors as the careful one does
-            _kind, _key, attr, c, rt, g = spec
-            reads.append(f"{x} = v.{attr}")
+            _kind, _key, read, c, rt, g = spec
+            reads.append(f"{x} = {read}")
             r = f"r{index}"
             calls += [
                 f"fp = (path, {key}, {otype.name!r})",
@@ -387,11 +388,15 @@ class Compiler:
                     non_null = isinstance(rtype, GraphQLNonNull)
                     specs.append(("load", key, load[0], entry, load[2], non_null))
                 continue
-            if not is_plain(field_def):
-                lines += delegate
-                specs = None
-                continue
-            attr = strawberry_field(field_def).python_name
+            if is_plain(field_def):
+                read = f"v.{strawberry_field(field_def).python_name}"
+            else:
+                direct = direct_resolver(schema, field_def)
+                if direct is None:
+                    lines += delegate
+                    specs = None
+                    continue
+                read = f"{self.name('D', direct)}(v)"  # the resolver, called as strawberry does
             named = named_type(rtype)
             if isinstance(named, GraphQLScalarType | GraphQLEnumType):
                 check = self.leaf_check(rtype, "x")
@@ -402,7 +407,7 @@ class Compiler:
                 test, value = check
                 lines += [
                     "try:",
-                    f"    x = v.{attr}",
+                    f"    x = {read}",
                     "except Exception:",
                     "    x = MISSING",
                     f"if {test}:",
@@ -411,7 +416,7 @@ class Compiler:
                 ]
                 lines += ["    " + line for line in delegate]
                 if specs is not None:
-                    specs.append(("leaf", key, attr, rtype))
+                    specs.append(("leaf", key, read, rtype))
                 continue
             if comp is None:
                 lines += delegate
@@ -422,7 +427,7 @@ class Compiler:
             lines += [
                 f"fp = (path, {key}, {tname!r})",
                 "try:",
-                f"    x = v.{attr}",
+                f"    x = {read}",
                 "except Exception:",
                 "    x = MISSING",
                 "if x is MISSING or ex.is_awaitable(x):",
@@ -443,7 +448,7 @@ class Compiler:
                 f"  d[{key}] = r",
             ]
             if specs is not None:
-                specs.append(("composite", key, attr, c, rt, g))
+                specs.append(("composite", key, read, c, rt, g))
         return lines, specs
 
     def load_entry(self, load: Any, comp: Any, key: str, tname: str) -> str:

@@ -40,6 +40,41 @@ def is_plain(field_def: Any) -> bool:
     )
 
 
+def direct_resolver(schema: Any, field_def: Any) -> Any | None:
+    """For a synchronous resolver that takes nothing but its parent (``self`` and/or a
+    ``strawberry.Parent``/root parameter: no info, no arguments, no extensions), a function
+    ``source -> value`` calling it exactly as strawberry does; None for any other field.
+
+    Such a resolver can only compute from its parent (it has no context to read): the views
+    over embedded values (``App.licenses``, ``App.environments``, ``Environment.grants``...).
+    The compiled path calls it itself; if it raises, the field is resolved again the
+    standard way, which raises the same error."""
+    field = strawberry_field(field_def)
+    if field is None or field_def.args or field.extensions or field.arguments:
+        return None
+    resolver = field.base_resolver
+    if resolver is None or field.is_async or resolver.is_async:
+        return None
+    if resolver.info_parameter is not None or resolver.arguments:
+        return None
+    strawberry_schema = getattr(schema, "_strawberry_schema", None)
+    converter = getattr(strawberry_schema, "schema_converter", None)
+    if converter is None or getattr(converter, "_exception_handler_specs", True):
+        return None  # exception handlers may turn errors into values: standard way
+    takes_self = resolver.self_parameter is not None
+    names = [
+        parameter.name
+        for parameter in (resolver.parent_parameter, resolver.root_parameter)
+        if parameter is not None
+    ]
+
+    def call(source: Any) -> Any:
+        kwargs = {name: source for name in names}
+        return resolver(source, **kwargs) if takes_self else resolver(**kwargs)
+
+    return call
+
+
 LOADS = "fast_reads.loads"
 
 

@@ -411,6 +411,41 @@ def test_stored_fields_fast_forms_and_their_fallbacks(
     assert fast.PLANS.reruns > reruns
 
 
+def test_views_over_embedded_values_are_computed_directly(
+    clean: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sync resolvers taking only their parent (licenses, environments) are called by the
+    compiled code itself, not through graphql-core's execute_field (and answer alike)."""
+    document = "{ apps(first: 10) { nodes { name licenses { plan } environments { name } } } }"
+    assert_same(clean, document, {}, clean.viewers[0])
+    resolved: list[str] = []
+    original = fast.FastExecutionContext.execute_field
+
+    def spy(self: Any, parent: Any, source: Any, group: Any, *rest: Any) -> Any:
+        resolved.append(group[0].node.name.value)
+        return original(self, parent, source, group, *rest)
+
+    monkeypatch.setattr(fast.FastExecutionContext, "execute_field", spy)
+    result = clean.execute(document, {}, clean.viewers[0])
+    assert not result.errors and result.data["apps"]["nodes"]
+    assert resolved == ["apps"]
+
+
+def test_a_rerun_starts_with_fresh_loaders(malformed: World) -> None:
+    """A root field fails (data is null) while a sibling's loads fail too. Standard execution
+    reports only the root error (the sibling's loads are still pending when data is nulled);
+    a re-run that reused the first run's loaders found the failure cached at once and
+    reported both."""
+    app = malformed.ids[0]
+    document = (
+        f'{{ r1: app(id: "{app}") {{ teamMembers {{ createdAt }} }} '
+        "r0: apps(first: -1) { totalCount } }"
+    )
+    reruns = fast.PLANS.reruns
+    assert_same(malformed, document, {}, malformed.viewers[0])
+    assert fast.PLANS.reruns == reruns + 1
+
+
 def test_mutations_and_introspection_are_declined(clean: World) -> None:
     misses = fast.PLANS.misses
     assert_same(clean, "{ __schema { queryType { name } } }", {}, clean.viewers[0])
