@@ -412,10 +412,14 @@ def http(size: int, seconds: float, port: int) -> None:
             if rate is None:
                 cells += f" {'-':>19}"
             elif base is None:
-                cells += f" {rate:7.0f} req/s {'':>6}"
+                cells += f" {_rate(rate)} req/s {'':>6}"
             else:
-                cells += f" {rate:7.0f} req/s {rate / base:5.2f}x"
+                cells += f" {_rate(rate)} req/s {rate / base:5.2f}x"
         print(f"  {name:<50}{cells}", flush=True)
+
+
+def _rate(rate: float) -> str:
+    return f"{rate:7.0f}" if rate >= 10 else f"{rate:7.1f}"
 
 
 def _thousand_cursors(port: int, token: str) -> dict[str, str | None]:
