@@ -154,17 +154,34 @@ class FastFront:
             return
         body, more = await _read_body(receive)
         replay = _replay(body, receive) if more is None else _replay_partial(body, more, receive)
-        answered = False
+        answer = None
         if more is None:
             try:
-                answered = await self._answer(scope, body, replay, send)
+                answer = await self._answer(scope, body, replay)
             except Exception:  # a gap here must never fail a request: the stack answers
                 log.exception("the fast front failed; the standard view answers")
-        if not answered:
+        if answer is None:
             REMEMBERED.handed_on += 1
             await self.app(scope, replay, send)
+            return
+        payload, media_type = answer
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"content-type", media_type.encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+        REMEMBERED.served += 1
 
-    async def _answer(self, scope: Scope, body: bytes, receive: Receive, send: Send) -> bool:
+    async def _answer(
+        self, scope: Scope, body: bytes, receive: Receive
+    ) -> tuple[bytes, str] | None:
+        """The response body and media type, or None: the stack answers (nothing sent)."""
         content_type = accept = None
         for name, value in scope["headers"]:
             if name == b"content-type" and content_type is None:
@@ -172,15 +189,15 @@ class FastFront:
             elif name == b"accept" and accept is None:
                 accept = value
         if content_type is None or _JSON.fullmatch(content_type) is None:
-            return False
+            return None
         if accept is not None and any(word in accept.lower() for word in _STREAMING):
-            return False
+            return None
         try:
             data = orjson.loads(body)
         except orjson.JSONDecodeError:
-            return False
+            return None
         if type(data) is not dict:
-            return False
+            return None
         query = data.get("query")
         name = data.get("operationName")
         variables = data.get("variables")
@@ -191,18 +208,18 @@ class FastFront:
             or (variables is not None and type(variables) is not dict)
             or (extensions is not None and type(extensions) is not dict)
         ):
-            return False
+            return None
         prepared = REMEMBERED.get((query, name))
         if prepared is None:
-            return False
+            return None
         request = Request(scope, receive)
         request._body = body
         context = await self.view.http_context(request)
         if context is None:
-            return False  # the view answers 401
+            return None  # the view answers 401
+        media_type: str = request.state.media_type
         if prepared.constant is not None:
-            await self._send(send, {"data": prepared.constant}, request)
-            return True
+            return orjson.dumps({"data": prepared.constant}), media_type
         result = execute(
             self.graphql_schema,
             prepared.document,
@@ -216,24 +233,8 @@ class FastFront:
         if optimized_is_awaitable(result):
             result = await result
         if result.errors or result.extensions:
-            return False
-        await self._send(send, {"data": result.data}, request)
-        return True
-
-    async def _send(self, send: Send, response: dict[str, Any], request: Request) -> None:
-        payload = orjson.dumps(response)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [
-                    (b"content-length", str(len(payload)).encode()),
-                    (b"content-type", request.state.media_type.encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
-        REMEMBERED.served += 1
+            return None
+        return orjson.dumps({"data": result.data}), media_type
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:

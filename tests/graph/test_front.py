@@ -191,6 +191,24 @@ async def test_other_transports_are_the_stacks(
     assert front == stack
 
 
+async def test_a_failure_in_the_front_is_answered_by_the_stack(
+    web: httpx.AsyncClient, db: Any, tess: PersonRecord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    token = await token_store.create_token(db, tess.id)
+    request = _post(token, SERVED["nested apps"])
+    with fast.standard():
+        stack = await _answer(web, request)
+    await _answer(web, request)  # learnt
+
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError("a gap in the front")
+
+    monkeypatch.setattr("graph.front.execute", broken)
+    served, handed_on = REMEMBERED.served, REMEMBERED.handed_on
+    assert await _answer(web, request) == stack
+    assert (REMEMBERED.served, REMEMBERED.handed_on) == (served, handed_on + 1)
+
+
 @pytest.mark.parametrize(
     "authorization", [None, "Bearer", "Bearer mxo_not-a-real-token", "Basic dXNlcjpwYXNz"]
 )
