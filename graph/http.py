@@ -149,7 +149,9 @@ class GraphQLView(GraphQL[Context, None]):
         try:
             return await super().execute_single(*args, **kwargs)
         except HTTPException as error:
-            if isinstance(error.__cause__, InvalidOperationTypeError):
+            adapter = kwargs.get("request_adapter")
+            method = getattr(adapter, "method", None)
+            if method == "GET" and isinstance(error.__cause__, InvalidOperationTypeError):
                 raise _MethodNotAllowed(error.reason) from error.__cause__
             raise
 
