@@ -228,17 +228,3 @@ def mock_stored_many(db: Any, collection: str, keys: list[Any]) -> list[Document
     if mock is None:
         return None
     return [mock_stored(db, collection, key)[1] for key in keys]
-
-
-def mock_copies(
-    collection: Any, documents: list[Document], projection: Document | None = None
-) -> list[Document]:
-    """Copies of stored documents exactly as the embedded engine's ``find`` returns them
-    (with ``projection``: only those fields)."""
-    from mongomock import helpers
-
-    mock = mongomock_collection(collection)
-    copies = [mock._copy_only_fields(document, projection, dict) for document in documents]
-    if mock.codec_options.tz_aware:
-        copies = [helpers.make_datetime_timezone_aware_in_document(copy) for copy in copies]
-    return copies
