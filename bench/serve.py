@@ -5,8 +5,8 @@
 killed. OWNERSHIP_FAST_READS=0 switches the fast front and the compiled read path off (stock
 strawberry). ``memory`` serves the apps query and the people loader from records read once
 at startup (authentication still reads the database), to measure the API without the
-embedded engine's cost per read: mongomock scans and copies the whole collection on every
-query. ``plain-*`` is the baseline: a plain Starlette JSON endpoint answering the same two
+embedded engine's cost per read (a scan per query, records validated per read).
+``plain-*`` is the baseline: a plain Starlette JSON endpoint answering the same two
 documents with the hand-written projection of those records (json.dumps or orjson), no
 GraphQL, no authentication.
 """
