@@ -104,9 +104,6 @@ class _Remembered:
             self.documents.move_to_end(key)
         return prepared
 
-    def clear(self) -> None:
-        self.documents.clear()
-
 
 REMEMBERED = _Remembered(CACHE_SIZE)
 

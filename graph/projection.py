@@ -34,7 +34,8 @@ from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType
 from graphql.execution.collect_fields import FieldDetails, FragmentDetails, collect_subfields
 from graphql.execution.values import VariableValues
 from pydantic import BaseModel
-from strawberry import relay
+
+from graph.fast_fields import node_id_attr
 
 READS = "projection.reads"
 CACHE_SIZE = 256
@@ -77,19 +78,6 @@ def _named(rtype: Any) -> Any:
     while isinstance(rtype, GraphQLNonNull | GraphQLList):
         rtype = rtype.of_type
     return rtype
-
-
-def _relay_id_attr(otype: GraphQLObjectType, field: Any) -> str | None:
-    """The NodeID attribute when ``field`` is relay's default ``id`` resolver."""
-    wrapped = getattr(field.base_resolver, "wrapped_func", None)
-    if getattr(wrapped, "__func__", None) is not relay.Node._id.__func__:  # type: ignore[attr-defined]
-        return None
-    origin = getattr((otype.extensions or {}).get("strawberry-definition"), "origin", None)
-    if origin is None or not issubclass(origin, relay.Node):
-        return None
-    if origin.resolve_id.__func__ is not relay.Node.resolve_id.__func__:  # type: ignore[attr-defined]
-        return None
-    return origin.resolve_id_attr()
 
 
 class _Walk:
@@ -145,7 +133,7 @@ class _Walk:
                     return None  # an object held by a plain field: not walked, read it all
                 attribute = field.python_name if on_record else None
             else:
-                attribute = _relay_id_attr(otype, field)
+                attribute = node_id_attr(otype, field_def)
                 if attribute is None:
                     return None
                 attribute = attribute if on_record else None
