@@ -17,7 +17,7 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
-from graph.front import FastFront
+from graph.fast import FastFront
 from graph.http import GraphQLView
 from graph.metrics import metrics_endpoint
 from graph.schema import schema

@@ -14,13 +14,18 @@ from graph.audit import AuditEvent
 from graph.connections import Connection, connection, page_window
 from graph.context import Context
 from graph.environments import AlertCategory, ConnectProjectInput, Environment
-from graph.fast import loads
+from graph.fast import (
+    connection_attributes,
+    declare,
+    loads,
+    reads,
+    selected_attributes,
+)
 from graph.licenses import License, LicenseExpansionRequest, licenses_of
 from graph.nodes import record_node
 from graph.notifications import Notification, notifications_field
 from graph.payloads import Payload, mutate
 from graph.people import Person
-from graph.projection import connection_attributes, declare, reads, selected_attributes
 from graph.support import requests_field
 from resolvers import apps as app_cases
 from resolvers import audit as audit_cases

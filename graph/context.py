@@ -41,5 +41,5 @@ class Context:
 
     def renewed(self) -> Context:
         """The same request's context with fresh loaders: a re-run of an operation
-        (graph/fast.py) must not see what the first run loaded, or cached as failed."""
+        (graph/fast/execution.py) must not see what the first run loaded, or cached as failed."""
         return replace(self, loaders=Loaders.create(self.db), extra={})

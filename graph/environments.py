@@ -10,11 +10,10 @@ from strawberry import relay
 
 from graph.connections import Connection, connection, page_window
 from graph.context import Context
-from graph.fast import loads
+from graph.fast import loads, reads
 from graph.nodes import record_node
 from graph.payloads import Payload, mutate
 from graph.people import Person
-from graph.projection import reads
 from resolvers import alerts as alert_cases
 from resolvers import environments as env_cases
 from resolvers import permissions as permission_cases

@@ -104,7 +104,7 @@ class GraphQLView(GraphQL[Context, None]):
     async def http_context(self, request: Request) -> Context | None:
         """The context of an HTTP operation, None without a valid token (one database read).
 
-        Also used by graph/front.py, so both ways of answering see the same viewer."""
+        Also used by graph/fast/front.py, so both ways of answering see the same viewer."""
         db = self._db_of(request)
         viewer, node_app_id = await identify(db, request.headers.get("authorization"))
         if viewer is None:

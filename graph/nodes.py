@@ -31,7 +31,7 @@ def record_node(
 
     ``fetch(db, viewer, keys)`` returns the records the viewer may see (None for the others),
     so ``node(id:)`` and ``nodes(ids:)`` are scoped exactly like the type's other reads.
-    With ``attributes(info)`` (graph/projection.py) it is called as ``fetch(db, viewer, keys,
+    With ``attributes(info)`` (graph/fast/projection.py) it is called as ``fetch(db, viewer, keys,
     fields)`` with the attributes the selection reads.
     """
 

@@ -8,8 +8,7 @@ from strawberry.tools import merge_types
 
 from graph import alerts, apps, environments, licenses, notifications, people, reports, support
 from graph.audit import AuditEvent
-from graph.fast import FastExecutionContext
-from graph.front import RememberQueries
+from graph.fast import FastExecutionContext, RememberQueries
 from graph.limits import limit_extensions
 from graph.masking import ShapeErrors
 
@@ -40,7 +39,7 @@ Subscription = merge_types("Subscription", (alerts.Subscription,))
 
 
 def build_schema() -> strawberry.Schema:
-    """The schema; graph/fast.py's executor compiles stored-field reads (``standard()``
+    """The schema; graph/fast/execution.py's executor compiles stored-field reads (``standard()``
     switches it off for a block, e.g. the differential tests and the benchmark)."""
     return strawberry.Schema(
         query=Query,

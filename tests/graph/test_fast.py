@@ -1,4 +1,4 @@
-"""Differential tests: the compiled read path (graph/fast.py) answers exactly like standard
+"""Differential tests: the compiled read path (graph/fast/) answers exactly like standard
 execution, on generated queries over clean and deliberately malformed stored data.
 
 Tier-independent: the data lives in one mongomock database per module (the compiled path
@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 from hypothesis_graphql import queries
 from mongomock_motor import AsyncMongoMockClient
 
-from graph import fast
 from graph.context import Context, Loaders
+from graph.fast import execution as fast
 from graph.schema import schema
 from store import apps as app_store
 from store import people as people_store
@@ -38,10 +38,10 @@ SETTINGS = settings(
 
 
 def test_versions_are_the_ones_the_compiled_path_was_verified_against() -> None:
-    """An upgrade must fail here, loudly: graph/fast.py mirrors graphql-core's executor."""
+    """An upgrade must fail here, loudly: graph/fast/ mirrors graphql-core's executor."""
     installed = {name: version(name) for name in fast.VERIFIED_WITH}
     assert installed == fast.VERIFIED_WITH, (
-        "graph/fast.py mirrors the executor of these exact versions; re-verify it (run this "
+        "graph/fast/ mirrors the executor of these exact versions; re-verify it (run this "
         "module, read graphql-core's executor.py diff) before changing the pins"
     )
 

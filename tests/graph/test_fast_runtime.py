@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from strawberry.dataloader import DataLoader
 
-from graph.fast_runtime import load_batch
+from graph.fast.runtime import load_batch
 
 
 def _loader(values: Any, calls: list[list[int]]) -> DataLoader[int, Any]:

@@ -1,4 +1,4 @@
-"""The fast front (graph/front.py) answers over HTTP exactly like the stack behind it.
+"""The fast front (graph/fast/front.py) answers over HTTP exactly like the stack behind it.
 
 Every comparison is byte for byte: status, headers and body of the front's answer against
 the same request with the front and the compiled path switched off (``fast.standard()``).
@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graph import fast
 from graph.app import create_app
-from graph.front import REMEMBERED
+from graph.fast import execution as fast
+from graph.fast.front import REMEMBERED
 from store import tokens as token_store
 from store.db import Store
 from store.people import PersonRecord
@@ -203,7 +203,7 @@ async def test_a_failure_in_the_front_is_answered_by_the_stack(
     def broken(*_args: Any, **_kwargs: Any) -> Any:
         raise RuntimeError("a gap in the front")
 
-    monkeypatch.setattr("graph.front.execute", broken)
+    monkeypatch.setattr("graph.fast.front.execute", broken)
     served, handed_on = REMEMBERED.served, REMEMBERED.handed_on
     assert await _answer(web, request) == stack
     assert (REMEMBERED.served, REMEMBERED.handed_on) == (served, handed_on + 1)

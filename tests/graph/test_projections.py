@@ -1,4 +1,4 @@
-"""Projections (graph/projection.py): the apps root fields read only what the selection needs.
+"""Projections (graph/fast/projection.py): the apps root fields read only what the selection needs.
 
 - An oracle: generated queries (tests/graph/test_fast.py's generator: aliases, fragments,
   directives, variables, ``node``/``nodes``) over apps with licenses, environments and grants
@@ -19,8 +19,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from graph import fast, projection
 from graph.context import Context, Loaders
+from graph.fast import execution as fast
+from graph.fast import projection
 from graph.schema import schema
 from resolvers.ids import decode
 from store import apps as app_store
@@ -182,7 +183,7 @@ def test_projected_reads_of_malformed_data(spoiled: World, data: Any) -> None:
 
     One root field per document: when one root field's error nulls ``data`` while another
     root field's subtree failed too, the compiled path also reports the other error and
-    standard execution does not (with whole documents as well; graph/fast.py's concern)."""
+    standard execution does not (with whole documents as well; graph/fast's concern)."""
     document, variables = data.draw(app_documents(spoiled.ids, roots=1))
     viewer = spoiled.viewers[data.draw(st.integers(0, 2))]
     with fast.standard(), projection.whole_documents():

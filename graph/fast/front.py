@@ -41,7 +41,7 @@ from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from graph import fast
+from graph.fast import execution as fast
 
 log = logging.getLogger(__name__)
 

@@ -49,9 +49,9 @@ from graphql import (
 from graphql.execution.collect_fields import collect_fields
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from graph.fast_compile import MISSING, Compiler, Plan, directive_variables
-from graph.fast_fields import loads, root_names
-from graph.fast_runtime import drain, real
+from graph.fast.compile import MISSING, Compiler, Plan, directive_variables
+from graph.fast.fields import loads, root_names
+from graph.fast.runtime import drain, real
 
 __all__ = ["PLANS", "VERIFIED_WITH", "FastExecutionContext", "enabled", "loads", "standard"]
 
@@ -66,7 +66,7 @@ log = logging.getLogger(__name__)
 
 
 def enabled() -> bool:
-    """Whether the compiled path (and graph/front.py) may serve the current request."""
+    """Whether the compiled path (and graph/fast/front.py) may serve the current request."""
     return _ENABLED.get()
 
 

@@ -26,7 +26,7 @@ from graphql.language import DirectiveNode, Visitor, visit
 from graphql.pyutils import Path, Undefined
 from strawberry import relay
 
-from graph.fast_fields import (
+from graph.fast.fields import (
     direct_resolver,
     enum_table,
     field_def_name,
@@ -38,7 +38,7 @@ from graph.fast_fields import (
     record_type,
     strawberry_field,
 )
-from graph.fast_runtime import (
+from graph.fast.runtime import (
     await_completed,
     fill_rest,
     gather_object,

@@ -4,7 +4,7 @@ A root resolver asks :func:`selected_attributes` (or :func:`connection_attribute
 record attributes the selection below it reads, and passes that set down to the store, which
 fetches only those keys and validates them into a record with only those fields
 (store/apps.py ``projected``). ``None`` means "read the whole document". Both execution paths
-(standard and compiled, graph/fast.py) complete the records the root resolver returns, so
+(standard and compiled, graph/fast/execution.py) complete the records the root resolver returns, so
 they see the same records and answer alike.
 
 What a field reads:
@@ -35,7 +35,7 @@ from graphql.execution.collect_fields import FieldDetails, FragmentDetails, coll
 from graphql.execution.values import VariableValues
 from pydantic import BaseModel
 
-from graph.fast_fields import node_id_attr
+from graph.fast.fields import node_id_attr
 
 READS = "projection.reads"
 CACHE_SIZE = 256
