@@ -8,6 +8,7 @@ from typing import Any
 from bson import ObjectId
 from strawberry.dataloader import DataLoader
 
+from resolvers.auth import Credential
 from resolvers.loaders import people_batch
 from store.db import Database
 from store.people import PersonRecord
@@ -36,6 +37,8 @@ class Context:
     hub: Any = None
     # set for a cloud node's token: the one app whose metrics it may report
     node_app_id: ObjectId | None = None
+    # the bearer token's credential (resolvers/auth.py): token id, person or node
+    credential: Credential | None = None
     # WebSocket: the connection_init payload (strawberry sets it)
     connection_params: dict[str, Any] | None = None
 

@@ -106,11 +106,10 @@ class GraphQLView(GraphQL[Context, None]):
 
         Also used by graph/fast/front.py, so both ways of answering see the same viewer."""
         db = self._db_of(request)
-        viewer, node_app_id = await identify(db, request.headers.get("authorization"))
-        if viewer is None:
-            if node_app_id is None:
-                return None
-            viewer = _node_viewer()
+        credential = await identify(db, request.headers.get("authorization"))
+        if credential is None:
+            return None
+        viewer = credential.person or _node_viewer()
         accept = request.headers.get("accept", "")
         request.state.media_type = (
             GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in accept else "application/json"
@@ -121,7 +120,8 @@ class GraphQLView(GraphQL[Context, None]):
             loaders=Loaders.create(db),
             request=request,
             hub=self._hub_of(request),
-            node_app_id=node_app_id,
+            node_app_id=credential.node_app_id,
+            credential=credential,
         )
 
     async def on_ws_connect(self, context: Context) -> UnsetType | dict[str, object] | None:  # type: ignore[override]

@@ -7,6 +7,8 @@ contacts always are) or account executive. Who may change what is the matrix in 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bson import ObjectId
 
 from resolvers.errors import ErrorCode, fail
@@ -19,39 +21,49 @@ from store.people import PersonRecord, PersonStatus
 from store.tokens import TokenKind
 
 
-async def identify(
-    db: Database, authorization: str | None
-) -> tuple[PersonRecord | None, ObjectId | None]:
-    """Who sent ``Authorization: Bearer <token>``: (the active person, None) for a person's
-    token, (None, the app) for a cloud node's token, (None, None) otherwise.
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """What a valid bearer token stands for: a person's token (``person``) or one app's cloud
+    node (``node_app_id``). ``token_id`` names the token without revealing it (rate limits,
+    access log); never the secret."""
+
+    token_id: str
+    person: PersonRecord | None = None
+    node_app_id: ObjectId | None = None
+
+
+async def identify(db: Database, authorization: str | None) -> Credential | None:
+    """What ``Authorization: Bearer <token>`` stands for: a credential naming the active
+    person, or the app of a cloud node's token; None without a valid token.
 
     One database round trip (the token with its person joined), nothing kept in memory.
     """
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        return None, None
+        return None
     record, person = await token_store.find_token_and_person(db, token.strip())
     if record is None:
-        return None, None
+        return None
+    token_id = record.digest[:16]
     if record.kind is TokenKind.NODE:
-        return None, record.app_id
+        return None if record.app_id is None else Credential(token_id, node_app_id=record.app_id)
     if record.kind is not TokenKind.PERSON or record.person_id is None:
-        return None, None
+        return None
     if person is None or person.status is not PersonStatus.ACTIVE:
-        return None, None
-    return person, None
+        return None
+    return Credential(token_id, person=person)
 
 
 async def authenticate(db: Database, authorization: str | None) -> PersonRecord | None:
     """The active person behind an ``Authorization: Bearer <token>`` header, if any."""
-    person, _app_id = await identify(db, authorization)
-    return person
+    credential = await identify(db, authorization)
+    return None if credential is None else credential.person
 
 
 async def authenticate_node(db: Database, authorization: str | None) -> ObjectId | None:
     """The app whose cloud node sent ``Authorization: Bearer <node token>``, if any."""
-    _person, app_id = await identify(db, authorization)
-    return app_id
+    credential = await identify(db, authorization)
+    return None if credential is None else credential.node_app_id
 
 
 def app_scope(viewer: PersonRecord) -> Document | None:

@@ -39,7 +39,8 @@ async def test_token_and_person_in_one_round_trip(db: Any) -> None:
     person = await make_person(db, "a@example.com", "A")
     token = await token_store.create_token(db, person.id)
     counted = _Calls(db)
-    assert await identify(counted, f"Bearer {token}") == (person, None)
+    credential = await identify(counted, f"Bearer {token}")
+    assert credential is not None and credential.person == person and credential.token_id
     assert counted.calls == 1
     record, found = await token_store.find_token_and_person(db, token)
     assert record is not None and record.person_id == person.id
@@ -50,14 +51,16 @@ async def test_node_unknown_and_inactive_tokens(db: Any) -> None:
     person = await make_person(db, "a@example.com", "A")
     app_id = ObjectId()
     node = await token_store.create_node_token(db, app_id)
-    assert await identify(db, f"Bearer {node}") == (None, app_id)
+    credential = await identify(db, f"Bearer {node}")
+    assert credential is not None and credential.person is None
+    assert credential.node_app_id == app_id
     assert await authenticate(db, f"Bearer {node}") is None
     assert await authenticate_node(db, f"Bearer {node}") == app_id
-    assert await identify(db, "Bearer mxo_unknown") == (None, None)
+    assert await identify(db, "Bearer mxo_unknown") is None
     assert await token_store.find_token_and_person(db, "not-a-token") == (None, None)
     token = await token_store.create_token(db, person.id)
     await people_store.set_status(db, person.id, PersonStatus.INACTIVE)
-    assert await identify(db, f"Bearer {token}") == (None, None)  # read now, never cached
+    assert await identify(db, f"Bearer {token}") is None  # read now, never cached
     assert await authenticate_node(db, f"Bearer {token}") is None
     orphan = await token_store.create_token(db, ObjectId())  # its person no longer exists
-    assert await identify(db, f"Bearer {orphan}") == (None, None)
+    assert await identify(db, f"Bearer {orphan}") is None
