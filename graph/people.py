@@ -22,12 +22,14 @@ if TYPE_CHECKING:
     from graph.apps import App
     from graph.environments import EnvironmentGrant
     from graph.notifications import Notification
+    from graph.tokens import AccessToken
 
 Info = strawberry.Info[Context, None]
 PersonStatus = strawberry.enum(people_store.PersonStatus)
 AppRef = Annotated["App", strawberry.lazy("graph.apps")]
 NotificationRef = Annotated["Notification", strawberry.lazy("graph.notifications")]
 GrantRef = Annotated["EnvironmentGrant", strawberry.lazy("graph.environments")]
+AccessTokenRef = Annotated["AccessToken", strawberry.lazy("graph.tokens")]
 
 
 @strawberry.type(description="A person who can own, work on or sell Mendix apps.")
@@ -86,6 +88,24 @@ class Person(relay.Node):
         from resolvers.permissions import person_grants
 
         return await person_grants(info.context.db, info.context.viewer, root.id)  # type: ignore[return-value]
+
+    # access tokens (graph/tokens.py): one block
+    @strawberry.field(
+        description="This person's access tokens, never their secrets: for the person "
+        "and Mendix Support; null for anyone else."
+    )
+    async def access_tokens(
+        self,
+        root: strawberry.Parent[PersonRecord],
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[AccessTokenRef] | None:
+        from graph.tokens import access_tokens_of
+
+        return await access_tokens_of(info, root.id, first, after, last, before)
 
     is_type_of, resolve_nodes = record_node(PersonRecord, people_cases.visible_people)
 

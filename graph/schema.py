@@ -6,7 +6,17 @@ import strawberry
 from strawberry import relay
 from strawberry.tools import merge_types
 
-from graph import alerts, apps, environments, licenses, notifications, people, reports, support
+from graph import (
+    alerts,
+    apps,
+    environments,
+    licenses,
+    notifications,
+    people,
+    reports,
+    support,
+    tokens,
+)
 from graph.audit import AuditEvent
 from graph.fast import FastExecutionContext, RememberQueries
 from graph.limits import limit_extensions
@@ -33,6 +43,7 @@ Mutation = merge_types(
         support.Mutation,
         environments.Mutation,
         alerts.Mutation,
+        tokens.Mutation,
     ),
 )
 Subscription = merge_types("Subscription", (alerts.Subscription,))
@@ -51,8 +62,9 @@ def build_schema() -> strawberry.Schema:
             support.SupportRequest,
             environments.Environment,
             alerts.Alert,
+            tokens.AccessToken,
         ],
-        extensions=[*limit_extensions(), ShapeErrors, RememberQueries],  # type: ignore[list-item]
+        extensions=[*limit_extensions(), tokens.ScopeGuard, ShapeErrors, RememberQueries],  # type: ignore[list-item]
         execution_context_class=FastExecutionContext,
     )
 

@@ -8,12 +8,10 @@ import logging
 import sys
 from pathlib import Path
 
+from ownership import token_commands
 from ownership.config import Settings
-from ownership.demo import CONTACT_EMAIL, SUPPORT_EMAIL, is_empty, load_demo
-from store import people as people_store
-from store import tokens as token_store
+from ownership.demo import DEMO_TOKENS_FILE, demo_tokens, is_empty, load_demo
 from store.db import Store, connect
-from store.people import Role
 
 log = logging.getLogger("ownership")
 
@@ -48,17 +46,22 @@ async def _demo_banner(store: Store, settings: Settings) -> None:
         await load_demo(store.db)
         log.info("Loaded demo data")
     lines = [f"API ready at http://{settings.host}:{settings.port}/graphql"]
-    for label, email in (("Support", SUPPORT_EMAIL), ("Technical contact", CONTACT_EMAIL)):
-        person = await people_store.get_person_by_email(store.db, email)
-        if person is not None:
-            token = await token_store.create_token(store.db, person.id, label="demo")
-            lines.append(f"{label} ({email}): Authorization: Bearer {token}")
+    kept = None if settings.data_file is None else settings.data_file.parent / DEMO_TOKENS_FILE
+    for role, email, token in await demo_tokens(store.db, kept):
+        lines.append(f"{role} ({email}): Authorization: Bearer {token}")
     lines += ["First query to paste (GraphiQL: put the header in 'Headers'):", FIRST_QUERY]
     print("\n".join(lines), flush=True)
 
 
 def serve(settings: Settings) -> None:
     import uvicorn
+
+    from resolvers.tokens import default_expiry_days
+
+    try:
+        default_expiry_days()  # a bad OWNERSHIP_TOKEN_EXPIRY_DAYS stops the start, not a request
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
 
     from graph.app import create_app
 
@@ -86,44 +89,6 @@ async def _with_store(settings: Settings, action: object) -> None:
         await store.close()
 
 
-async def create_token(settings: Settings, email: str, name: str | None, support: bool) -> str:
-    store = await open_store(settings)
-    try:
-        person = await people_store.get_person_by_email(store.db, email.strip().lower())
-        if person is None:
-            if not name:
-                raise SystemExit(f"No person with email {email}; pass --name to create them")
-            person = await people_store.create_person(
-                store.db, email=email.strip().lower(), name=name
-            )
-        if support:
-            await people_store.add_role(store.db, person.id, Role.SUPPORT)
-        return await token_store.create_token(store.db, person.id)
-    finally:
-        await store.close()
-
-
-async def create_node_token(settings: Settings, app_global_id: str) -> str:
-    """A token for one Mendix Cloud app's node: it may only report that app's metrics."""
-    from resolvers.ids import decode
-    from store import apps as app_store
-    from store.apps import Hosting
-
-    key = decode(app_global_id.strip(), "App")
-    if key is None:
-        raise SystemExit(f"{app_global_id!r} is not an App ID (take `id` from an apps query)")
-    store = await open_store(settings)
-    try:
-        app = await app_store.get_app(store.db, key)
-        if app is None:
-            raise SystemExit(f"No app with ID {app_global_id}")
-        if app.hosting is not Hosting.MENDIX_CLOUD:
-            raise SystemExit("Only Mendix Cloud apps have a cloud node")
-        return await token_store.create_node_token(store.db, app.id, label=f"node:{app.subdomain}")
-    finally:
-        await store.close()
-
-
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="ownership", description=__doc__)
@@ -140,19 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     token_cmd = commands.add_parser("token", help="manage bearer tokens")
     token_sub = token_cmd.add_subparsers(dest="token_command", required=True)
-    create = token_sub.add_parser("create", help="create a token for a person")
-    create.add_argument("--email", required=True)
-    create.add_argument("--name", help="create the person with this name if missing")
-    create.add_argument("--support", action="store_true", help="make the person Mendix Support")
+    token_commands.add_commands(token_sub)
     notices_cmd = commands.add_parser("notices", help="license renewal and maintenance notices")
     notices_sub = notices_cmd.add_subparsers(dest="notices_command", required=True)
     notices_sub.add_parser(
         "run", help="queue due notices once and deliver the outbox (SMTP_HOST, if set)"
     )
-    node = token_sub.add_parser(
-        "create-node", help="create a token for an app's cloud node (metric reports only)"
-    )
-    node.add_argument("--app", required=True, help="the app's global ID")
     schema_cmd = commands.add_parser("schema", help="print or write the GraphQL SDL")
     schema_cmd.add_argument("--output", type=Path, help="file to write (default: stdout)")
     args = parser.parse_args(argv)
@@ -169,8 +127,6 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.run(_with_store(settings, demo))
         print("Loaded demo data")
-    elif args.command == "token" and args.token_command == "create-node":
-        print(asyncio.run(create_node_token(settings, args.app)))
     elif args.command == "generate":
         from ownership.generate import Collision, generate
 
@@ -186,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.run(_with_store(settings, bulk))
     elif args.command == "token":
-        print(asyncio.run(create_token(settings, args.email, args.name, args.support)))
+        print(token_commands.run(settings, args, open_store))
     elif args.command == "notices":
         from ownership.mailer import SmtpSettings
         from ownership.tasks import run_once
