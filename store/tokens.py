@@ -116,7 +116,10 @@ async def ensure_indexes(db: Database) -> None:
                 {"_id": doc["_id"], "key": {"$exists": False}},
                 {"$set": {"key": ObjectId(doc["_id"][:24])}},
             )
-    await _tokens(db).create_index([("key", ASCENDING)], unique=True, name="key_unique")
+    # sparse: a key-less document (written by an older process) never collides
+    await _tokens(db).create_index(
+        [("key", ASCENDING)], unique=True, sparse=True, name="key_unique"
+    )
 
 
 async def issue_token(
