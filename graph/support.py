@@ -6,15 +6,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from bson import ObjectId
 from strawberry import relay
+from strawberry.dataloader import DataLoader
 
 from graph.connections import Connection, connection, page_window
 from graph.context import Context
 from graph.nodes import record_node
 from graph.payloads import Payload, mutate
 from graph.people import Person
+from resolvers import people as people_cases
 from resolvers import support as support_cases
 from store import support as support_store
+from store.people import PersonRecord
 from store.support import CommentRecord, SupportRequestRecord
 
 if TYPE_CHECKING:
@@ -47,6 +51,22 @@ class SupportComment:
         return await info.context.loaders.people.load(root.author_id)  # type: ignore[return-value]
 
 
+def visible_people(info: Info) -> DataLoader[ObjectId, PersonRecord | None]:
+    """The request's loader of people scoped to the viewer (resolvers/people.py), made once.
+
+    The person a CHANGE request names is chosen by the submitter, so it is read through the
+    viewer's scope: neither the payload nor a later read discloses someone they may not see."""
+    ctx = info.context
+    loader = ctx.extra.get("visible_people")
+    if loader is None:
+
+        async def load(keys: list[ObjectId]) -> list[PersonRecord | None]:
+            return await people_cases.visible_people(ctx.db, ctx.viewer, keys)
+
+        loader = ctx.extra["visible_people"] = DataLoader(load_fn=load)
+    return loader  # type: ignore[no-any-return]
+
+
 @strawberry.type(description="A question, change or incident for Mendix Support.")
 class SupportRequest(relay.Node):
     id: relay.NodeID[str]
@@ -72,13 +92,16 @@ class SupportRequest(relay.Node):
     ) -> Person | None:
         return await info.context.loaders.people.load(root.requester_id)  # type: ignore[return-value]
 
-    @strawberry.field(description="CHANGE: the person to add as a technical contact (A5).")
+    @strawberry.field(
+        description="CHANGE: the person to add as a technical contact (A5); null while they "
+        "are someone you may not see (not on any of your apps' teams)."
+    )
     async def technical_contact(
         self, root: strawberry.Parent[SupportRequestRecord], info: Info
     ) -> Person | None:
         if root.technical_contact_id is None:
             return None
-        return await info.context.loaders.people.load(root.technical_contact_id)  # type: ignore[return-value]
+        return await visible_people(info).load(root.technical_contact_id)  # type: ignore[return-value]
 
     @strawberry.field
     async def app(self, root: strawberry.Parent[SupportRequestRecord], info: Info) -> AppRef | None:
