@@ -68,14 +68,41 @@ async def test_a_malformed_id_is_invalid_id(db: Any, ann: PersonRecord, name: st
     assert error.extensions == {"code": "INVALID_ID", "field": ["ids", "1"]}
 
 
-@pytest.mark.parametrize("name", list(MALFORMED))
-@pytest.mark.parametrize(("document", "field"), [(APP, "id"), (LOAD, "personId")])
+ARGUMENTS = {
+    "app(id:)": (APP, ["id"]),
+    "technicalContactLoad(personId:)": (LOAD, ["personId"]),
+    "apps(filter: {technicalContactId:})": (
+        "query ($id: ID!) { apps(first: 5, filter: {technicalContactId: $id}) { totalCount } }",
+        ["filter", "technicalContactId"],
+    ),
+    "notifications(filter: {recipientId:})": (
+        "query ($id: ID!) { notifications(first: 5, filter: {recipientId: $id}) { totalCount } }",
+        ["filter", "recipientId"],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", ["empty", "not base64", "base64 without a type"])
+@pytest.mark.parametrize("argument", list(ARGUMENTS))
 async def test_a_malformed_id_argument_is_invalid_id(
-    db: Any, ann: PersonRecord, name: str, document: str, field: str
+    db: Any, ann: PersonRecord, name: str, argument: str
 ) -> None:
+    document, field = ARGUMENTS[argument]
     (error,) = await gql_errors(db, ann, document, {"id": MALFORMED[name]})
     assert error.extensions["code"] == "INVALID_ID"
-    assert error.extensions["field"] == [field]
+    assert error.extensions["field"] == field
+
+
+async def test_a_malformed_environment_id_on_app_alerts_is_invalid_id(
+    db: Any, support: PersonRecord, ann: PersonRecord
+) -> None:
+    app = await create_app(db, support, ann, "MENDIX_CLOUD", "alerting")
+    document = (
+        "query ($id: ID!, $env: ID) { app(id: $id) { alerts(environmentId: $env) { totalCount } } }"
+    )
+    for value in ("", "nope", gid("App", ObjectId())):
+        (error,) = await gql_errors(db, ann, document, {"id": app["id"], "env": value})
+        assert error.extensions["code"] == "INVALID_ID"
 
 
 async def test_nodes_keeps_order_across_types_and_hides_what_the_viewer_may_not_see(
