@@ -6,7 +6,7 @@ from typing import Any
 
 from resolvers.ids import encode
 from store.people import PersonRecord
-from tests.graph.cloud import cloud, grant
+from tests.graph.cloud import as_node, cloud, grant
 from tests.helpers import create_app, gql, make_person, pid, run
 
 TRAIL = """
@@ -140,3 +140,29 @@ async def test_a_support_request_never_discloses_a_person_the_viewer_may_not_see
     data = await gql(db, tess, SUBMIT, {"input": {**base, "technicalContactId": pid(colleague)}})
     contact = data["submitSupportRequest"]["supportRequest"]["technicalContact"]
     assert contact["email"] == "col@acme.example" and contact["mendixId"] == "col"
+
+
+NODE_REPORT = """
+mutation ($input: ReportMetricsInput!) {
+  reportMetrics(input: $input) {
+    alerts { id status emailRecipients recipients { id email } app { id } }
+    userErrors { code }
+  }
+}"""
+
+
+async def test_a_node_tokens_metric_report_discloses_no_person(
+    db: Any, support: PersonRecord
+) -> None:
+    c = await cloud(db, support)
+    samples = [{"category": "APP_DISK", "value": 95.0}]
+    data = await as_node(
+        db, c.app["id"], NODE_REPORT, {"input": {"environmentId": c.production, "samples": samples}}
+    )
+    (alert,) = data["reportMetrics"]["alerts"]
+    assert alert["status"] == "CRITICAL"
+    assert (alert["emailRecipients"], alert["recipients"], alert["app"]) == ([], [], None)
+    # the app's technical contact reads who was emailed
+    read = """query ($id: ID!) { node(id: $id) { ... on Alert { emailRecipients } } }"""
+    seen = await gql(db, c.contact, read, {"id": alert["id"]})
+    assert seen == {"node": {"emailRecipients": [c.contact.email]}}
