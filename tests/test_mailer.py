@@ -424,3 +424,18 @@ async def test_an_unreadable_stored_message_is_failed_not_jammed(
     doc = await db["notifications"].find_one({"_id": broken})
     assert doc["status"] == "FAILED" and doc["last_error"].startswith("Unreadable message")
     assert (await deliver_pending(db, settings, at=now() + timedelta(hours=2))).sent == 0
+
+
+async def test_racing_senders_fail_a_bad_message_once_and_send_the_rest(
+    db: Any, ann: PersonRecord, smtp: tuple[Inbox, SmtpSettings]
+) -> None:
+    inbox, settings = smtp
+    records = await queue(db, ann, 5)
+    bad = records[2]
+    await db["notifications"].update_one({"_id": bad.id}, {"$set": {"subject": "Bad\nBcc: x"}})
+    reports = await asyncio.gather(*(deliver_pending(db, settings) for _ in range(3)))
+    assert sum(report.sent for report in reports) == 4
+    assert sum(report.retried for report in reports) == 1
+    assert sorted(inbox.message_ids()) == sorted(r.message_id for r in records if r is not bad)
+    doc = await stored(db, bad)
+    assert doc["status"] == "PENDING" and doc["attempts"] == 1
