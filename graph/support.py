@@ -6,19 +6,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from bson import ObjectId
 from strawberry import relay
-from strawberry.dataloader import DataLoader
 
 from graph.connections import Connection, connection, page_window
 from graph.context import Context
 from graph.nodes import record_node
 from graph.payloads import Payload, mutate
 from graph.people import Person
-from resolvers import people as people_cases
 from resolvers import support as support_cases
 from store import support as support_store
-from store.people import PersonRecord
 from store.support import CommentRecord, SupportRequestRecord
 
 if TYPE_CHECKING:
@@ -49,22 +45,6 @@ class SupportComment:
     @strawberry.field
     async def author(self, root: strawberry.Parent[CommentRecord], info: Info) -> Person | None:
         return await info.context.loaders.people.load(root.author_id)  # type: ignore[return-value]
-
-
-def visible_people(info: Info) -> DataLoader[ObjectId, PersonRecord | None]:
-    """The request's loader of people scoped to the viewer (resolvers/people.py), made once.
-
-    The person a CHANGE request names is chosen by the submitter, so it is read through the
-    viewer's scope: neither the payload nor a later read discloses someone they may not see."""
-    ctx = info.context
-    loader = ctx.extra.get("visible_people")
-    if loader is None:
-
-        async def load(keys: list[ObjectId]) -> list[PersonRecord | None]:
-            return await people_cases.visible_people(ctx.db, ctx.viewer, keys)
-
-        loader = ctx.extra["visible_people"] = DataLoader(load_fn=load)
-    return loader  # type: ignore[no-any-return]
 
 
 @strawberry.type(description="A question, change or incident for Mendix Support.")
@@ -99,9 +79,12 @@ class SupportRequest(relay.Node):
     async def technical_contact(
         self, root: strawberry.Parent[SupportRequestRecord], info: Info
     ) -> Person | None:
+        # named by the submitter, so read in the viewer's scope (never disclosed otherwise)
+        from graph.visibility import visible_people
+
         if root.technical_contact_id is None:
             return None
-        return await visible_people(info).load(root.technical_contact_id)  # type: ignore[return-value]
+        return await visible_people(info.context).load(root.technical_contact_id)  # type: ignore[return-value]
 
     @strawberry.field
     async def app(self, root: strawberry.Parent[SupportRequestRecord], info: Info) -> AppRef | None:
