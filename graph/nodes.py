@@ -100,7 +100,7 @@ async def _resolve(info: Info, ids: list[tuple[str, ObjectId | None]]) -> list[A
 
 
 @strawberry.type
-class NodeQuery:
+class NodeFields:
     @strawberry.field(description="Any object you may see, by global ID; null for any other.")
     async def node(self, info: Info, id: strawberry.ID) -> relay.Node | None:
         (record,) = await _resolve(info, [global_id(id, ["id"])])

@@ -5,12 +5,27 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
-from graph import alerts, apps, environments, licenses, notifications, people, reports, support
+from graph import (
+    alerts,
+    apps,
+    environments,
+    licenses,
+    nodes,
+    notifications,
+    people,
+    reports,
+    support,
+)
 from graph.audit import AuditEvent
 from graph.fast import FastExecutionContext, RememberQueries
 from graph.limits import limit_extensions
 from graph.masking import ShapeErrors
-from graph.nodes import NodeQuery
+
+
+@strawberry.type
+class NodeQuery(nodes.NodeFields):
+    """``node(id:)`` and ``nodes(ids:)`` (graph/nodes.py)."""
+
 
 Query = merge_types(
     "Query",
