@@ -5,25 +5,16 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
-from graph import (
-    alerts,
-    apps,
-    environments,
-    licenses,
-    nodes,
-    notifications,
-    people,
-    reports,
-    support,
-)
+from graph import alerts, apps, environments, licenses, notifications, people, reports, support
 from graph.audit import AuditEvent
 from graph.fast import FastExecutionContext, RememberQueries
 from graph.limits import limit_extensions
 from graph.masking import ShapeErrors
+from graph.nodes import NodeFields
 
 
 @strawberry.type
-class NodeQuery(nodes.NodeFields):
+class NodeQuery(NodeFields):
     """``node(id:)`` and ``nodes(ids:)`` (graph/nodes.py)."""
 
 
