@@ -188,3 +188,43 @@ def test_fifty_concurrent_acknowledged_writes_survive_kill_9(
 
     assert len({person["id"] for person in people}) == 50
     assert asyncio.run(_stored_emails(data_file, emails)) == emails
+
+
+def test_a_second_server_on_the_same_file_refuses_to_start(
+    data_file: Path, token: str, tmp_path: Path, servers: list[Server]
+) -> None:
+    first = _start(servers, data_file, tmp_path)
+    first.wait_ready()
+    second = _start(servers, data_file, tmp_path)
+    assert second.process.wait(timeout=120) == 1
+    said = second.log.read_text()
+    assert f"ownership serve: refused: {data_file} is in use by ownership serve (pid " in said
+    assert "Traceback" not in said
+    # the first one still serves, and what it is told is kept
+    [person] = asyncio.run(_create_people(first.url, token, ["still-served@example.com"]))
+    assert person["email"] == "still-served@example.com"
+    first.kill()
+    assert asyncio.run(_stored_emails(data_file, [person["email"]])) == [person["email"]]
+
+
+def test_writing_commands_refuse_while_the_server_runs(
+    data_file: Path, token: str, tmp_path: Path, servers: list[Server]
+) -> None:
+    server = _start(servers, data_file, tmp_path)
+    server.wait_ready()
+    env = {key: value for key, value in os.environ.items() if key != "MONGODB_URI"}
+    result = subprocess.run(
+        [sys.executable, "-m", "ownership", "token", "create", "--email", SUPPORT_EMAIL],
+        env=env | {"OWNERSHIP_DATA_FILE": str(data_file), "PYTHONPATH": str(ROOT)},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 1
+    assert result.stdout == ""  # no token printed that would never work
+    assert "ownership token create: refused: " in result.stderr
+    assert "in use by ownership serve" in result.stderr and "stop it" in result.stderr
+    assert "Traceback" not in result.stderr
+    server.stop()  # a clean stop: the command may run now
+    assert main(["token", "create", "--email", SUPPORT_EMAIL]) == 0
