@@ -15,6 +15,7 @@ from ownership.demo import CONTACT_EMAIL, SUPPORT_EMAIL, is_empty, load_demo
 from store import people as people_store
 from store import tokens as token_store
 from store.db import Store, connect
+from store.journal import JournalCorrupt
 from store.lock import DataFileInUse, DataLock
 from store.people import Role
 
@@ -73,6 +74,8 @@ async def exclusive_data(settings: Settings, command: str) -> AsyncIterator[Stor
             "in its memory and would never see this change: stop it, run the command, start "
             "it again (or set MONGODB_URI so that servers and commands share one database)."
         ) from None
+    except JournalCorrupt as error:
+        raise SystemExit(f"ownership {command}: {error}") from None
     try:
         yield store
     finally:

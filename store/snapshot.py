@@ -155,9 +155,10 @@ class Snapshotter:
         await asyncio.to_thread(_write_atomically, self._path, text)
         journal.snapshot_done(seq)
         self._last = time.monotonic()
-        if final:
-            journal.settle()
+        if final and journal.seq == seq:
+            journal.settle()  # the snapshot holds everything: no journal left behind
         else:
+            await journal.sync()  # (a write that came in meanwhile stays in the journal)
             await asyncio.to_thread(journal.remove_before, first)
         return True
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from bson import json_util
 
 from graph.schema import schema
 from ownership.cli import main
@@ -189,3 +190,14 @@ def test_writing_commands_refuse_while_another_process_holds_the_data(
     assert capsys.readouterr().out == ""
     assert data_file.read_bytes() == before
     assert sorted(os.listdir(data_file.parent)) == ["embedded.json", "embedded.json.lock"]
+
+
+def test_a_corrupt_journal_stops_a_command_with_a_clear_message(data_file: Path) -> None:
+    assert main(["demo"]) == 0
+    before = data_file.read_bytes()
+    first = json_util.loads(before)["$journal"]  # the first segment the snapshot replays
+    segment = data_file.with_name(f"embedded.json.journal.{first}")
+    segment.write_text('{"ops": [\n{"ops": []}\n', encoding="utf-8")  # a bad line, then more
+    with pytest.raises(SystemExit, match=rf"ownership token create: .*\.{first} line 1 is unre"):
+        main(["token", "create", "--email", "support@mendix.example"])
+    assert data_file.read_bytes() == before
