@@ -96,6 +96,7 @@ class Snapshotter:
         self._compact_bytes = compact_bytes
         self._last = time.monotonic()
         self._task: asyncio.Task[None] | None = None
+        self._compacting = asyncio.Lock()
         self._db: Any = None
         self.journal: Journal | None = None
 
@@ -138,7 +139,12 @@ class Snapshotter:
         return last + 1, batches
 
     async def compact(self, *, final: bool = False) -> bool:
-        """Write a snapshot and drop the journal it covers; False when nothing changed."""
+        """Write a snapshot and drop the journal it covers; False when nothing changed.
+        One at a time: a later snapshot must never be replaced by an earlier one."""
+        async with self._compacting:
+            return await self._compact(final)
+
+    async def _compact(self, final: bool) -> bool:
         journal = self.journal
         if journal is None or not journal.changed:
             return False
@@ -178,8 +184,8 @@ class Snapshotter:
         while True:
             await asyncio.sleep(self._interval)
             try:
-                if self._due():
-                    await self.compact()
+                if self._due():  # shielded: stop() waits for it instead of cutting it short
+                    await asyncio.shield(self.compact())
             except Exception:  # keep serving: the journal still holds every change
                 log.exception("embedded snapshot failed")
 

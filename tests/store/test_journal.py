@@ -210,3 +210,34 @@ def test_a_crash_during_compaction_loses_nothing(tmp_path: Path, step: str) -> N
     asyncio.run(reopen())
     assert sorted(os.listdir(tmp_path)) == ["data.json", "data.json.lock"]
     assert len(asyncio.run(_recover(path))["things"]) == 21
+
+
+async def test_closing_during_a_compaction_keeps_the_later_snapshot(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A compaction still writing when the store closes must not land after (and over) the
+    final snapshot, whose journal is gone by then."""
+    import threading
+
+    from store import snapshot
+
+    path = tmp_path / "data.json"
+    store = await connect(None, data_file=path)
+    await store.db["things"].insert_one({"_id": "before"})
+    started, release = threading.Event(), threading.Event()
+    write = snapshot._write_atomically
+
+    def slow_first_write(target: Path, text: str) -> None:
+        if not started.is_set():
+            started.set()
+            release.wait(timeout=60)
+        write(target, text)
+
+    monkeypatch.setattr(snapshot, "_write_atomically", slow_first_write)
+    running = asyncio.create_task(store.snapshotter.compact())  # type: ignore[union-attr]
+    await asyncio.to_thread(started.wait, 60)
+    await store.db["things"].insert_one({"_id": "during"})
+    asyncio.get_running_loop().call_later(0.3, release.set)
+    await store.close()
+    await running
+    assert await _recover(path) == {"things": [{"_id": "before"}, {"_id": "during"}]}
