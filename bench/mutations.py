@@ -86,7 +86,10 @@ async def _wait_ready(url: str, process: subprocess.Popen[bytes]) -> None:
     raise SystemExit("the server did not start within two minutes")
 
 
-async def _load(url: str, token: str, clients: int, seconds: float) -> list[float]:
+async def _load(
+    url: str, token: str, clients: int, seconds: float, data_file: Path
+) -> tuple[list[float], float, int]:
+    """The measured latencies, the wall time and the fsyncs, after a warm-up second."""
     headers = {"Authorization": f"Bearer {token}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as http:
         found = (await http.post("/graphql", json={"query": PEOPLE})).json()
@@ -112,11 +115,12 @@ async def _load(url: str, token: str, clients: int, seconds: float) -> list[floa
 
         warmup = time.perf_counter() + 1
         await asyncio.gather(*(client(p, False, warmup, 50) for p in people[:clients]))
+        before = _journal_lines(data_file)
         deadline = time.perf_counter() + seconds
         started = time.perf_counter()
         await asyncio.gather(*(client(p, True, deadline, 100_000) for p in people[:clients]))
-        latencies.append(time.perf_counter() - started)  # the last entry: the wall time
-        return latencies
+        wall = time.perf_counter() - started
+        return latencies, wall, _journal_lines(data_file) - before
 
 
 def _variant(journal: bool, clients: int, seconds: float) -> dict[str, float]:
@@ -138,9 +142,7 @@ def _variant(journal: bool, clients: int, seconds: float) -> dict[str, float]:
         try:
             url = f"http://127.0.0.1:{port}"
             asyncio.run(_wait_ready(url, process))
-            before = _journal_lines(data_file)
-            *latencies, wall = asyncio.run(_load(url, token, clients, seconds))
-            fsyncs = _journal_lines(data_file) - before
+            latencies, wall, fsyncs = asyncio.run(_load(url, token, clients, seconds, data_file))
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=120)
