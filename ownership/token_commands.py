@@ -171,13 +171,13 @@ async def _revoke(store: Store, value: str) -> str:
     return f"Revoked {value} ({record.label}, {record.scope.value})"
 
 
-def run(settings: Settings, args: argparse.Namespace, open_store: Any) -> str:
-    """Run one ``token`` subcommand; returns what to print."""
+def run(settings: Settings, args: argparse.Namespace, exclusive_data: Any) -> str:
+    """Run one ``token`` subcommand in ``exclusive_data`` (ownership/cli.py: refused while a
+    server holds the embedded data file); returns what to print."""
+    command = args.token_command
 
     async def with_store() -> str:
-        store = await open_store(settings)
-        try:
-            command = args.token_command
+        async with exclusive_data(settings, f"token {command}") as store:
             if command == "create-node" or (
                 command == "create" and args.scope == TokenScope.METRICS.value
             ):
@@ -187,7 +187,5 @@ def run(settings: Settings, args: argparse.Namespace, open_store: Any) -> str:
             if command == "list":
                 return _table(await _rows(store, args.email))
             return await _revoke(store, args.id)
-        finally:
-            await store.close()
 
     return asyncio.run(with_store())

@@ -21,7 +21,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pymongo import ASCENDING, ReturnDocument
 
 from store import people as people_store
-from store.db import Database, Document, aggregate, mock_stored
+from store.db import Database, Document, aggregate
+from store.embedded import mock_stored
 from store.pagination import Page, Window
 from store.people import PersonRecord
 from store.records import UtcDatetime, now
