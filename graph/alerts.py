@@ -19,6 +19,7 @@ from graph.people import Person
 from resolvers import alerts as alert_cases
 from resolvers import apps as app_cases
 from resolvers import environments as env_cases
+from resolvers.auth import still_valid
 from resolvers.errors import ErrorCode, UserErrors, fail
 from resolvers.ids import decode
 from resolvers.live import hub_of
@@ -154,6 +155,8 @@ async def _alerts(ctx: Context, hub: Any, key: Any) -> AsyncGenerator[AlertRecor
                 continue
             if not await alert_cases.still_active(ctx.db, ctx.viewer):
                 return  # set INACTIVE while subscribed: the subscription ends
+            if not await still_valid(ctx.db, ctx.credential):
+                return  # its token revoked or expired while subscribed: the same
             alert = AlertRecord.model_validate(event["payload"])
             if await alert_cases.may_see(ctx.db, ctx.viewer, alert):
                 ctx.loaders = Loaders.create(ctx.db)  # nothing cached across events

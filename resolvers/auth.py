@@ -35,6 +35,7 @@ class Credential:
     node_app_id: ObjectId | None = None
     scope: TokenScope = TokenScope.FULL
     expires_at: datetime | None = None
+    token_key: ObjectId | None = None  # the token's public key (its AccessToken ID)
 
     @property
     def may_write(self) -> bool:
@@ -75,13 +76,35 @@ def _credential(record: TokenRecord, person: PersonRecord | None) -> Credential 
         if record.app_id is None or record.scope is not TokenScope.METRICS:
             return None
         return Credential(
-            token_id, node_app_id=record.app_id, scope=record.scope, expires_at=record.expires_at
+            token_id,
+            node_app_id=record.app_id,
+            scope=record.scope,
+            expires_at=record.expires_at,
+            token_key=record.key,
         )
     if record.person_id is None or record.scope is TokenScope.METRICS:
         return None
     if person is None or person.status is not PersonStatus.ACTIVE:
         return None
-    return Credential(token_id, person=person, scope=record.scope, expires_at=record.expires_at)
+    return Credential(
+        token_id,
+        person=person,
+        scope=record.scope,
+        expires_at=record.expires_at,
+        token_key=record.key,
+    )
+
+
+async def still_valid(db: Database, credential: Credential | None) -> bool:
+    """Whether a long-lived connection's token still works: not expired, not revoked (read
+    afresh). In-process callers without a credential are not limited."""
+    if credential is None or credential.token_key is None:
+        return True
+    at = now()
+    if credential.expires_at is not None and credential.expires_at <= at:
+        return False
+    found = await token_store.get_tokens(db, [credential.token_key])
+    return bool(found) and found[0].usable(at)
 
 
 async def authenticate(db: Database, authorization: str | None) -> PersonRecord | None:

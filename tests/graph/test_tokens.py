@@ -332,3 +332,30 @@ async def test_websocket_read_only_subscribes_but_never_mutates(
                 async with asyncio.timeout(WAIT):
                     await ws.recv()
             assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+@pytest.mark.parametrize("ending", ["revoked", "expired"])
+async def test_a_subscription_ends_when_its_token_is_revoked_or_expires(
+    store: Store, db: Any, support: PersonRecord, ending: str
+) -> None:
+    from tests.graph.test_subscriptions import next_alert, post_metrics, subscriber
+
+    c = await cloud(db, support)
+    key = (await db["apps"].find_one({"subdomain": "shop"}))["_id"]
+    node = await token_store.create_node_token(db, key)
+    secret, record = await token_store.issue_token(
+        db, scope=TokenScope.READ_ONLY, label="watch", person_id=c.contact.id
+    )
+    async with served(store) as (app, address), subscriber(app, address, secret) as ws:
+        await post_metrics(address, node, c.production, APP_CPU=99)
+        assert (await next_alert(ws))["status"] == "CRITICAL"
+        if ending == "revoked":
+            await token_store.revoke_token(db, record.key, support.id)
+        else:
+            await db["tokens"].update_one(
+                {"key": record.key}, {"$set": {"expires_at": now() - timedelta(seconds=1)}}
+            )
+        await post_metrics(address, node, c.production, APP_CPU=1)
+        async with asyncio.timeout(WAIT):
+            message = json.loads(await ws.recv())
+        assert message == {"id": "1", "type": "complete"}
