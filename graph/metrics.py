@@ -56,16 +56,20 @@ def _input(body: Any) -> dict[str, Any] | None:
 
 def metrics_endpoint(db_of: Any, hub_of: Any) -> Any:
     from graph.alerts import report
-    from resolvers.auth import authenticate_node
+    from resolvers.auth import identify
 
     async def endpoint(request: Request) -> JSONResponse:
         db = db_of(request)
-        app_id = await authenticate_node(db, request.headers.get("authorization"))
-        if app_id is None:
+        credential = await identify(db, request.headers.get("authorization"))
+        if credential is None:
             error = {"code": "UNAUTHENTICATED", "message": "Send the app's node token"}
             response = _errors([error], 401)
             response.headers["WWW-Authenticate"] = 'Bearer realm="ownership"'
             return response
+        app_id = credential.node_app_id
+        if app_id is None:  # a person's token: valid, but not for this
+            message = "Only a cloud node's METRICS token reports metrics"
+            return _errors([{"code": "INSUFFICIENT_SCOPE", "message": message}], 403)
         raw = await request.body()
         if len(raw) > MAX_BODY:
             return _errors([{"code": "INVALID_INPUT", "message": "Body too large"}], 413)
