@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -11,10 +12,11 @@ from cross_web import HTTPException
 from graphql import ExecutionResult
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
@@ -60,6 +62,20 @@ def _node_viewer() -> PersonRecord:
     )
 
 
+class TextFrames(ASGIWebSocketAdapter):
+    """Every graphql-transport-ws message as a text frame.
+
+    The protocol is JSON in text frames; graphql-ws (the client under Apollo Client, urql and
+    GraphiQL) drops a binary frame with "Message is missing the 'type' property". Strawberry
+    sends bytes whenever the view's encoder returns bytes, as orjson does."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GraphQLView(GraphQL[Context, None]):
     """Strawberry's ASGI view; every operation needs a valid bearer token.
 
@@ -67,6 +83,8 @@ class GraphQLView(GraphQL[Context, None]):
     (graphql-transport-ws only) in the ``connection_init`` payload, as
     ``{"Authorization": "Bearer mxo_..."}`` (or ``authorization`` / ``token``).
     """
+
+    websocket_adapter_class = TextFrames  # type: ignore[assignment]
 
     def __init__(self, schema: Any, db_of: Any, hub_of: Any = None) -> None:
         super().__init__(
