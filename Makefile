@@ -5,8 +5,13 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+NPM ?= npm
+# npm packages, never copied into the repo: GraphiQL's bundles (ide/) and the JavaScript
+# clients the tests drive (tests/js/); each installed from its package-lock.json
+IDE := ide/node_modules/.installed
+JS := tests/js/node_modules/.installed
 
-.PHONY: run test test-mock test-wire lint format schema bench bench-reads clean
+.PHONY: run test test-mock test-wire lint format schema bench bench-reads clean ide
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,16 +19,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)  ## start the API with demo data on the embedded default (HOST/PORT override)
+%/node_modules/.installed: %/package.json %/package-lock.json
+	@if command -v $(NPM) >/dev/null 2>&1; then \
+		cd $* && $(NPM) ci --no-audit --no-fund --loglevel=error && touch node_modules/.installed; \
+	else \
+		echo "npm is not installed: skipping $*/ (GraphiQL needs it; the JavaScript client tests skip)"; \
+	fi
+
+ide: $(IDE)  ## install GraphiQL's files (npm) for the page at /graphql
+
+run: $(STAMP) $(IDE)  ## start the API with demo data on the embedded default (HOST/PORT override)
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/ownership serve --demo
 
-test: $(STAMP)  ## run the whole suite
+test: $(STAMP) $(IDE) $(JS)  ## run the whole suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-test-mock: $(STAMP)  ## the store and GraphQL tests on mongomock only (fast)
+test-mock: $(STAMP) $(IDE) $(JS)  ## the store and GraphQL tests on mongomock only (fast)
 	$(BIN)/pytest --tier mock $(PYTEST_ARGS)
 
-test-wire: $(STAMP)  ## over the wire protocol only (MONGODB_URI, or a started test server)
+test-wire: $(STAMP) $(IDE) $(JS)  ## over the wire protocol only (MONGODB_URI, or a started test server)
 	$(BIN)/pytest --tier wire $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -44,4 +58,4 @@ bench: $(STAMP)  ## time every report at 1k/10k/100k apps (embedded; MONGODB_URI
 	$(BIN)/python -m bench.reports $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache ide/node_modules tests/js/node_modules

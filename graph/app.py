@@ -17,6 +17,7 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from graph import ide
 from graph.fast import FastFront
 from graph.http import GraphQLView
 from graph.metrics import metrics_endpoint
@@ -85,6 +86,7 @@ def create_app(
             WebSocketRoute("/graphql", view),
             Route("/metrics", metrics_endpoint(db_of, hub_of), methods=["POST"]),
             Route("/healthz", health),
+            Route(ide.PREFIX + "{name}", ide.asset),
             Route("/", dashboard),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],

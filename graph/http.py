@@ -21,6 +21,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
+from graph import ide
 from graph.context import Context, Loaders
 from resolvers.auth import authenticate, identify
 from store.people import PersonRecord
@@ -172,6 +173,9 @@ class GraphQLView(GraphQL[Context, None]):
             if method == "GET" and isinstance(error.__cause__, InvalidOperationTypeError):
                 raise _MethodNotAllowed(error.reason) from error.__cause__
             raise
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return ide.page()  # served from this server, never a CDN (graph/ide.py)
 
     async def get_context(self, request: Any, response: Any) -> None:  # type: ignore[override]
         # Operations get their Context in run(); only the GraphiQL page gets here.

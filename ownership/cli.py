@@ -47,13 +47,21 @@ async def _demo_banner(store: Store, settings: Settings) -> None:
     if await is_empty(store.db):
         await load_demo(store.db)
         log.info("Loaded demo data")
-    lines = [f"API ready at http://{settings.host}:{settings.port}/graphql"]
+    url = f"http://{settings.host}:{settings.port}/graphql"
+    lines = [f"API ready at {url}"]
+    first = None
     for label, email in (("Support", SUPPORT_EMAIL), ("Technical contact", CONTACT_EMAIL)):
         person = await people_store.get_person_by_email(store.db, email)
         if person is not None:
             token = await token_store.create_token(store.db, person.id, label="demo")
+            first = first or token
             lines.append(f"{label} ({email}): Authorization: Bearer {token}")
-    lines += ["First query to paste (GraphiQL: put the header in 'Headers'):", FIRST_QUERY]
+    if first is not None:
+        lines += [
+            f"In a shell: export TOKEN={first}",
+            f"GraphiQL, signed in as Support: {url}#token={first}",
+        ]
+    lines += ["First query to paste:", FIRST_QUERY]
     print("\n".join(lines), flush=True)
 
 
