@@ -23,7 +23,10 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graph import ide
 from graph.context import Context, Loaders
+from graph.documents import Registry
+from graph.persisted import Refused, TrustedTransportWS, refusal
 from resolvers.auth import authenticate, identify
+from resolvers.documents import DocumentError
 from store.people import PersonRecord
 from store.records import now
 
@@ -86,8 +89,11 @@ class GraphQLView(GraphQL[Context, None]):
     """
 
     websocket_adapter_class = TextFrames  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = TrustedTransportWS
 
-    def __init__(self, schema: Any, db_of: Any, hub_of: Any = None) -> None:
+    def __init__(
+        self, schema: Any, db_of: Any, hub_of: Any = None, documents: Registry | None = None
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -98,6 +104,8 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self._db_of = db_of
         self._hub_of = hub_of or (lambda request: None)
+        # trusted documents (graph/documents.py): persisted IDs, TRUSTED_DOCUMENTS_ONLY
+        self.documents = documents or Registry(schema._schema)
 
     async def run(  # type: ignore[override]
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
@@ -158,11 +166,46 @@ class GraphQLView(GraphQL[Context, None]):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
             await super().__call__(scope, receive, send)
-        except _MethodNotAllowed as refusal:
+        except _MethodNotAllowed as refused:
             # GraphQL over HTTP: an operation the method may not carry is 405, saying which may
-            await PlainTextResponse(refusal.reason, 405, headers={"Allow": "POST"})(
+            await PlainTextResponse(refused.reason, 405, headers={"Allow": "POST"})(
                 scope, receive, send
             )
+        except Refused as refused:  # a document that cannot run (graph/persisted.py)
+            await refusal(refused)(scope, receive, send)
+
+    async def execute_operation(  # type: ignore[override]
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: Any,
+        context: Context,
+        root_value: Any,
+        sub_response: Response,
+    ) -> Any:
+        """Resolve the document a persisted request names and apply the trusted-documents
+        rule (resolvers/documents.py), then run it as strawberry does."""
+        if not isinstance(request_data, list):
+            data: dict[str, Any] = {"query": request_data.query}
+            data["extensions"] = request_data.extensions
+            # strawberry keeps no documentId: read it from the request again
+            if request_adapter.method == "GET":
+                data["documentId"] = request_adapter.query_params.get("documentId")
+            elif b"documentId" in (raw := await request_adapter.get_body()):
+                body = self.parse_json(raw)
+                data["documentId"] = body.get("documentId") if isinstance(body, dict) else None
+            try:
+                request_data.query = await self.documents.resolve(context.db, context.viewer, data)
+            except DocumentError as error:
+                raise Refused(error, request.headers.get("accept", "")) from None
+        return await super().execute_operation(
+            request=request,
+            request_adapter=request_adapter,
+            request_data=request_data,
+            context=context,
+            root_value=root_value,
+            sub_response=sub_response,
+        )
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -173,6 +216,13 @@ class GraphQLView(GraphQL[Context, None]):
             if method == "GET" and isinstance(error.__cause__, InvalidOperationTypeError):
                 raise _MethodNotAllowed(error.reason) from error.__cause__
             raise
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # a GET naming a persisted document is an operation, not a visit to the page
+        params = request.query_params
+        if params.get("documentId") is not None or params.get("extensions") is not None:
+            return False
+        return super().should_render_graphql_ide(request)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return ide.page()  # served from this server, never a CDN (graph/ide.py)

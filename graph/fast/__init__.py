@@ -7,7 +7,9 @@ submodules. Inside:
 - ``execution``: the compiled executor (``FastExecutionContext``) and its plan cache;
 - ``compile`` / ``runtime`` / ``fields``: code generation, batched loads, field analysis;
 - ``projection``: which stored keys a selection reads (``reads``, ``declare``);
-- ``front``: the ASGI front that answers known documents without the HTTP stack.
+- ``front``: the ASGI front that answers known documents without the HTTP stack;
+- ``warm``: ``prepare`` puts a document known before any request (a trusted document)
+  into the front's memory and the plan cache.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from graph.fast.projection import (
     selected_attributes,
     whole_documents,
 )
+from graph.fast.warm import prepare
 
 __all__ = [
     "PLANS",
@@ -32,6 +35,7 @@ __all__ = [
     "declare",
     "enabled",
     "loads",
+    "prepare",
     "reads",
     "selected_attributes",
     "standard",
