@@ -11,7 +11,7 @@ NPM ?= npm
 IDE := ide/node_modules/.installed
 JS := tests/js/node_modules/.installed
 
-.PHONY: run test test-mock test-wire lint format schema bench bench-reads clean ide
+.PHONY: run test test-mock test-wire lint format schema bench bench-reads bench-documents clean ide
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,9 @@ schema: $(STAMP)  ## rewrite schema.graphql from the code
 
 bench-reads: $(STAMP)  ## fast nested reads vs the hand-written limit (BENCH_ARGS="--sizes 100")
 	$(BIN)/python -m bench.reads $(BENCH_ARGS)
+
+bench-documents: $(STAMP)  ## first-request latency: registered vs unregistered nested 100-app read
+	$(BIN)/python -m bench.documents $(BENCH_ARGS)
 
 bench: $(STAMP)  ## time every report at 1k/10k/100k apps (embedded; MONGODB_URI too when set)
 	$(BIN)/python -m bench.reports $(BENCH_ARGS)
