@@ -53,10 +53,12 @@ class TrustedTransportWS(BaseGraphQLTransportWSHandler[Any, Any]):
         if registry is not None and isinstance(payload, dict) and self.connection_acknowledged:
             context = self.context
             try:
-                payload["query"] = await registry.resolve(context.db, context.viewer, payload)
+                text = await registry.resolve(context.db, context.viewer, payload)
             except DocumentError as error:
                 await self.send_message(
                     {"id": message.get("id"), "type": "error", "payload": [error_body(error)]}
                 )
                 return
+            if text is not None:  # no document at all: strawberry refuses the message
+                payload["query"] = text
         await super().handle_subscribe(message)

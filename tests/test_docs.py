@@ -139,7 +139,6 @@ def _run_shell(demo: Demo, block: Block, scratch: Path) -> None:
     assert '"errors"' not in done.stdout, f"{block} answered errors:\n{output}"
     # a refused mutation answers userErrors, each with a code
     assert '"code"' not in done.stdout, f"{block} was refused:\n{output}"
-    print(f"{block}:\n{done.stdout}")
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
