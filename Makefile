@@ -11,12 +11,13 @@ NPM ?= npm
 IDE := ide/node_modules/.installed
 JS := tests/js/node_modules/.installed
 
-.PHONY: run test test-mock test-wire lint format schema bench bench-reads bench-documents clean ide
+.PHONY: run test test-mock test-standard test-wire lint format schema bench bench-reads \
+	bench-documents clean ide
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -c constraints.txt
 	touch $(STAMP)
 
 %/node_modules/.installed: %/package.json %/package-lock.json
@@ -36,6 +37,9 @@ test: $(STAMP) $(IDE) $(JS)  ## run the whole suite
 
 test-mock: $(STAMP) $(IDE) $(JS)  ## the store and GraphQL tests on mongomock only (fast)
 	$(BIN)/pytest --tier mock $(PYTEST_ARGS)
+
+test-standard: $(STAMP) $(IDE) $(JS)  ## the mock tier with the fast read path off (stock strawberry execution)
+	OWNERSHIP_FAST_READS=0 $(BIN)/pytest --tier mock -m "not fast_path" $(PYTEST_ARGS)
 
 test-wire: $(STAMP) $(IDE) $(JS)  ## over the wire protocol only (MONGODB_URI, or a started test server)
 	$(BIN)/pytest --tier wire $(PYTEST_ARGS)

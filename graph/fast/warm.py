@@ -20,8 +20,9 @@ from graphql import (
     OperationType,
 )
 
-from graph.fast.execution import FastExecutionContext, enabled
+from graph.fast.execution import FastExecutionContext
 from graph.fast.front import REMEMBERED, Prepared, constant_data
+from graph.fast.switches import enabled
 
 log = logging.getLogger(__name__)
 

@@ -186,6 +186,7 @@ async def test_trusted_documents_only(
         assert response.json()["data"]["viewer"]["email"] == "ann@example.com", body
 
 
+@pytest.mark.fast_path
 async def test_documents_folder_registered_and_warm_at_startup(
     store: Store,
     db: Any,
