@@ -241,6 +241,18 @@ async def test_websocket_subscriptions_obey_trusted_documents(
         message = await receive(ws)
         assert message["type"] == "error"
         assert message["payload"][0]["extensions"]["code"] == "TRUSTED_DOCUMENT_REQUIRED"
+        for index, (payload, expected) in enumerate(
+            (
+                ({"documentId": f"sha256:{sha('nope')}"}, "PERSISTED_DOCUMENT_NOT_FOUND"),
+                ({"documentId": "sha256:nope"}, "INVALID_DOCUMENT_ID"),
+                ({"extensions": {"persistedQuery": {"version": 1, "sha256Hash": sha("x")}}},
+                 "PERSISTED_QUERY_NOT_FOUND"),
+            )
+        ):  # fmt: skip
+            await ws.send(json.dumps({"id": f"e{index}", "type": "subscribe", "payload": payload}))
+            message = await receive(ws)
+            assert (message["id"], message["type"]) == (f"e{index}", "error")
+            assert message["payload"][0]["extensions"]["code"] == expected
         hub = app.state.hub
         before = hub.subscribers
         await ws.send(
