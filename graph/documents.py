@@ -106,8 +106,14 @@ class Registry:
                     log.error("trusted document %s was not registered: %s", path, error)
         plans = 0
         records = await document_store.all_documents(db)
+        # those clients registered (APQ) first: the bounded caches then keep the folders' and
+        # the CLI's, which stay in this process's memory whatever clients register
+        records.sort(key=lambda record: record.source != "apq")
         for record in records:
-            self.known.pinned[record.id] = record.body
+            if record.source == "apq":
+                self.known[record.id] = record.body
+            else:
+                self.known.pinned[record.id] = record.body
             try:
                 document = parse(record.body, max_tokens=MAX_TOKENS)
             except GraphQLError:
