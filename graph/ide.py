@@ -38,7 +38,7 @@ PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
 <title>GraphiQL · App ownership graph</title>
-<link rel="stylesheet" href="{prefix}graphiql.css">
+<link rel="stylesheet" href="{stylesheet}">
 <style>html, body, #graphiql {{ height: 100%; margin: 0; }}</style>
 </head>
 <body>
@@ -72,11 +72,17 @@ def page() -> Response:
     """The GraphiQL page, or a 503 saying how to install its files."""
     if not installed():
         return HTMLResponse(MISSING, status_code=503)
+    folder = assets()
+    # each bundle's URL names its file's version, so browsers may keep it (see asset())
+    urls = {
+        name: f"{PREFIX}{name}?v={(folder / path).stat().st_mtime_ns}"
+        for name, path in BUNDLES.items()
+    }
     scripts = "\n".join(
-        f'<script src="{PREFIX}{name}"></script>'
-        for name in (*(n for n in BUNDLES if n.endswith(".js")), PAGE_SCRIPT)
+        f'<script src="{url}"></script>' for name, url in urls.items() if name.endswith(".js")
     )
-    html = PAGE.format(prefix=PREFIX, scripts=scripts)
+    scripts += f'\n<script src="{PREFIX}{PAGE_SCRIPT}"></script>'
+    html = PAGE.format(stylesheet=urls["graphiql.css"], scripts=scripts)
     return HTMLResponse(html, headers={"Cache-Control": "no-cache"})
 
 
@@ -89,5 +95,5 @@ async def asset(request: Request) -> Response:
     path = assets() / relative if relative is not None else None
     if path is None or not path.is_file():
         return PlainTextResponse("Not Found", status_code=404)
-    # versioned by ide/package-lock.json; revalidated so an upgrade is seen at once
-    return FileResponse(path, headers={"Cache-Control": "no-cache"})
+    # the page links it with its version (?v=), so it may be kept for good
+    return FileResponse(path, headers={"Cache-Control": "public, max-age=31536000, immutable"})
