@@ -21,10 +21,10 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
-from graph import ide
+from graph import ide, persisted
 from graph.context import Context, Loaders
 from graph.documents import Registry
-from graph.persisted import Refused, TrustedTransportWS, refusal
+from graph.persisted import Refused, TrustedTransportWS
 from resolvers.auth import authenticate, identify
 from resolvers.documents import DocumentError
 from store.people import PersonRecord
@@ -166,13 +166,13 @@ class GraphQLView(GraphQL[Context, None]):
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
             await super().__call__(scope, receive, send)
-        except _MethodNotAllowed as refused:
+        except _MethodNotAllowed as refusal:
             # GraphQL over HTTP: an operation the method may not carry is 405, saying which may
-            await PlainTextResponse(refused.reason, 405, headers={"Allow": "POST"})(
+            await PlainTextResponse(refusal.reason, 405, headers={"Allow": "POST"})(
                 scope, receive, send
             )
         except Refused as refused:  # a document that cannot run (graph/persisted.py)
-            await refusal(refused)(scope, receive, send)
+            await persisted.refusal(refused)(scope, receive, send)
 
     async def execute_operation(  # type: ignore[override]
         self,
