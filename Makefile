@@ -12,7 +12,7 @@ IDE := ide/node_modules/.installed
 JS := tests/js/node_modules/.installed
 
 .PHONY: run test test-mock test-standard test-wire lint format schema bench bench-reads \
-	bench-documents clean ide
+	bench-mutations bench-documents clean ide
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,9 @@ schema: $(STAMP)  ## rewrite schema.graphql from the code
 
 bench-reads: $(STAMP)  ## fast nested reads vs the hand-written limit (BENCH_ARGS="--sizes 100")
 	$(BIN)/python -m bench.reads $(BENCH_ARGS)
+
+bench-mutations: $(STAMP)  ## mutation latency and rate over HTTP, embedded journal on vs off (BENCH_ARGS="--seconds 5")
+	$(BIN)/python -m bench.mutations $(BENCH_ARGS)
 
 bench-documents: $(STAMP)  ## first-request latency: registered vs unregistered nested 100-app read
 	$(BIN)/python -m bench.documents $(BENCH_ARGS)

@@ -168,9 +168,7 @@ def test_examples_run_against_the_demo_data(demo: Demo, page: Path, tmp_path: Pa
 PENDING = {
     "authority-and-records.md",
     "dashboards.md",
-    "embedded.md",
     "protection.md",
-    "scoping-and-email.md",
     "tokens-and-permissions.md",
     "views.md",
 }
