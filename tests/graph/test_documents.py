@@ -111,6 +111,11 @@ async def test_bad_persisted_requests_are_typed_errors_and_change_nothing(
     before = await dump(db)
     response = await http.post("/graphql", json=body, headers=bearer(tokens["ann"]))
     assert (response.status_code, code(response)) == (status, expected), response.text
+    assert response.headers["content-type"] == "application/json"
+    accept = {**bearer(tokens["ann"]), "Accept": "application/graphql-response+json"}
+    response = await http.post("/graphql", json=body, headers=accept)
+    assert (response.status_code, code(response)) == (status, expected), response.text
+    assert response.headers["content-type"] == "application/graphql-response+json"
     assert await dump(db) == before
 
 
@@ -140,6 +145,13 @@ async def test_automatic_persisted_query_round_trip(
             )
         response = await client.post("/graphql", json=hashed, headers=bearer(tokens["support"]))
         assert response.json() == {"data": {"viewer": {"name": "Sam Support"}}}
+    # Apollo's GET form: the extensions as a JSON query parameter
+    response = await http.get(
+        "/graphql",
+        params={"extensions": json.dumps(hashed["extensions"])},
+        headers={**bearer(tokens["ann"]), "Accept": "text/html, */*"},
+    )
+    assert response.json() == {"data": {"viewer": {"name": "Ann"}}}
 
 
 async def test_an_invalid_document_with_its_hash_runs_and_is_not_registered(
