@@ -63,6 +63,7 @@ async def _create_for_person(store: Store, args: argparse.Namespace) -> str:
         raise SystemExit("--email is needed for a FULL or READ_ONLY token")
     if args.app:
         raise SystemExit("--app is only for --scope METRICS")
+    expires_at = _expiry(args.expires_in_days)  # refused before anything is written
     email = args.email.strip().lower()
     person = await people_store.get_person_by_email(store.db, email)
     if person is None:
@@ -76,7 +77,7 @@ async def _create_for_person(store: Store, args: argparse.Namespace) -> str:
         person.id,
         label=args.label or "cli",
         scope=TokenScope(args.scope),
-        expires_at=_expiry(args.expires_in_days),
+        expires_at=expires_at,
     )
 
 
@@ -88,6 +89,7 @@ async def _create_for_node(store: Store, args: argparse.Namespace) -> str:
         raise SystemExit("--app is needed for a METRICS token (a cloud node's)")
     if getattr(args, "email", None) or getattr(args, "support", False):
         raise SystemExit("a METRICS token belongs to an app's node, not a person: drop --email")
+    expires_at = _expiry(args.expires_in_days)
     key = decode(args.app.strip(), "App")
     if key is None:
         raise SystemExit(f"{args.app!r} is not an App ID (take `id` from an apps query)")
@@ -100,7 +102,7 @@ async def _create_for_node(store: Store, args: argparse.Namespace) -> str:
         store.db,
         app.id,
         label=getattr(args, "label", None) or f"node:{app.subdomain}",
-        expires_at=_expiry(args.expires_in_days),
+        expires_at=expires_at,
     )
 
 

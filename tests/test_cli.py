@@ -204,18 +204,29 @@ def test_token_create_list_revoke(
     with pytest.raises(SystemExit, match="not an access token ID"):
         main(["token", "revoke", "nope"])
     assert main(["token", "list"]) == 0
-    revoked_row = next(r for r in capsys.readouterr().out.splitlines() if r.startswith(token_id))
+    listed = capsys.readouterr().out
+    revoked_row = next(r for r in listed.splitlines() if r.startswith(token_id))
     assert re.fullmatch(r".*\d{4}-\d\d-\d\d \d\d:\d\d", revoked_row.rstrip())  # REVOKED set
+    new = ["token", "create", "--email", "new@example.com", "--name", "New"]
     for bad, message in (
-        (["--expires-in-days", "0"], "1..3650"),
-        (["--scope", "METRICS"], "--app"),
-        (["--app", "x"], "only for --scope METRICS"),
+        ([*new, "--expires-in-days", "0"], "1..3650"),
+        ([*new, "--expires-in-days", "3651"], "1..3650"),
+        ([*new, "--scope", "METRICS"], "--app"),
+        ([*new, "--app", "x"], "only for --scope METRICS"),
+        (["token", "create", "--scope", "METRICS", "--app", "x"], "not an App ID"),
+        (["token", "revoke", "nope"], "not an access token ID"),
     ):
         with pytest.raises(SystemExit, match=message):
-            main(["token", "create", "--email", "support@mendix.example", *bad])
+            main(bad)
     monkeypatch.setenv("OWNERSHIP_TOKEN_EXPIRY_DAYS", "forever")
     with pytest.raises(SystemExit, match="OWNERSHIP_TOKEN_EXPIRY_DAYS"):
-        main(["token", "create", "--email", "support@mendix.example"])
+        main(new)
+    monkeypatch.delenv("OWNERSHIP_TOKEN_EXPIRY_DAYS")
+    # nothing was written: no new person, no new token
+    with pytest.raises(SystemExit, match="pass --name"):
+        main(["token", "create", "--email", "new@example.com"])
+    assert main(["token", "list"]) == 0
+    assert capsys.readouterr().out == listed
 
 
 def test_demo_tokens_are_kept_across_restarts(tmp_path: Path) -> None:

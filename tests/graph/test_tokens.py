@@ -203,6 +203,7 @@ async def test_only_your_own_tokens_support_all(
     assert await dump(db) == before
     bad = (await ok(http, ann_token, REVOKE, {"id": pid(bob)}))["revokeAccessToken"]
     assert [e["code"] for e in bad["userErrors"]] == ["INVALID_ID"]
+    assert await dump(db) == before
     # Support revokes anyone's, a cloud node's too
     done = (await ok(http, support_token, REVOKE, {"id": bob_id}))["revokeAccessToken"]
     assert done["userErrors"] == []
