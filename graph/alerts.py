@@ -107,7 +107,11 @@ async def report(context: Context, data: dict[str, Any]) -> list[AlertRecord]:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Report metric samples (the app's cloud node).")
+    @strawberry.mutation(
+        description="Report metric samples (the app's cloud node).",
+        deprecation_reason="A node's METRICS token opens only POST /metrics (same body); "
+        "/graphql refuses it.",
+    )
     async def report_metrics(self, info: Info, input: ReportMetricsInput) -> ReportMetricsPayload:
         try:
             alerts = await report(info.context, dataclasses.asdict(input))
