@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from bson import ObjectId
 from graphql import GraphQLError
 from strawberry import relay
 from strawberry.extensions import SchemaExtension
@@ -86,7 +87,7 @@ class AccessToken(relay.Node):
 
 async def access_tokens_of(
     info: Info,
-    person_id: object,
+    person_id: ObjectId,
     first: int | None,
     after: str | None,
     last: int | None,
@@ -95,7 +96,7 @@ async def access_tokens_of(
     """``Person.accessTokens``: that person's tokens for themselves and Support, else null."""
     ctx = info.context
     window = page_window(first, after, last, before)
-    page = await token_cases.person_tokens(ctx.db, ctx.viewer, person_id, window)  # type: ignore[arg-type]
+    page = await token_cases.person_tokens(ctx.db, ctx.viewer, person_id, window)
     return None if page is None else connection(page)
 
 
