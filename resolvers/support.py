@@ -39,6 +39,7 @@ COMMENT_ATTEMPTS = 5
 
 
 class SubmitInput(Input):
+    multi_line = frozenset({"body"})
     kind: RequestKind
     app_id: AppId
     subject: Name
@@ -49,6 +50,7 @@ class SubmitInput(Input):
 
 
 class CommentInput(Input):
+    multi_line = frozenset({"body"})
     request_id: RequestId
     body: Body
 
@@ -60,6 +62,7 @@ class TriageInput(Input):
 
 
 class CloseInput(Input):
+    multi_line = frozenset({"resolution"})
     request_id: RequestId
     resolution: Resolution | None = None
 
