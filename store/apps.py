@@ -27,6 +27,7 @@ from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
 
 COLLECTION = "apps"
+PENDING = "pending_events"  # audit events written with a change (store/audit.py drains)
 
 
 class Hosting(StrEnum):
@@ -140,8 +141,10 @@ async def create_app(
     technical_contact_id: ObjectId,
     account_executive_id: ObjectId | None = None,
     region: str | None = None,
+    events: Callable[[AppRecord], list[Document]] | None = None,
 ) -> AppRecord:
-    """Insert an ordered app with its technical contact, who joins the team (A2)."""
+    """Insert an ordered app with its technical contact, who joins the team (A2); ``events``
+    (made from the new record) are written with it, pending (store/audit.py)."""
     doc: Document = {
         "_id": ObjectId(),
         "name": name,
@@ -157,11 +160,16 @@ async def create_app(
         "region": region,
         "licenses": [],
     }
+    record = AppRecord.model_validate(doc)
+    if events is not None:
+        doc[PENDING] = [
+            {**event, "app_id": record.id, "version": record.version} for event in events(record)
+        ]
     try:
         await _apps(db).insert_one(doc)
     except DuplicateKeyError:
         raise DuplicateSubdomain() from None
-    return AppRecord.model_validate(doc)
+    return record
 
 
 async def get_app(
@@ -245,7 +253,6 @@ class Write:
     events: Events
 
 
-PENDING = "pending_events"
 APPLIED = "applied_request_ids"  # support requests whose change the app has (support.py)
 
 
