@@ -1,0 +1,40 @@
+"""The dashboard's GraphQL operations (graph/static/queries.js) are whole named documents that
+validate against the schema, so a server can register them as trusted documents."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from graphql import OperationDefinitionNode, parse, validate
+
+from graph.schema import schema
+
+QUERIES = Path(__file__).parents[1] / "graph" / "static" / "queries.js"
+
+
+def operations() -> dict[str, str]:
+    text = QUERIES.read_text(encoding="utf-8")
+    body = text[text.index("const OPERATIONS = {") : text.index("\n};")]
+    found = dict(re.findall(r"^  (\w+): `([^`]*)`,$", body, flags=re.MULTILINE))
+    assert found, "no operations found in queries.js"
+    assert body.count("`") == 2 * len(found), "an operation is not written as `Name: `…`,`"
+    return found
+
+
+def test_every_operation_is_one_named_document_valid_against_the_schema() -> None:
+    found = operations()
+    for name, document in found.items():
+        assert "${" not in document, f"{name} interpolates a value; use variables"
+        ast = parse(document)
+        ops = [d for d in ast.definitions if isinstance(d, OperationDefinitionNode)]
+        assert len(ops) == 1 and ops[0].name and ops[0].name.value == name, name
+        errors = validate(schema._schema, ast)
+        assert not errors, f"{name}: {[error.message for error in errors]}"
+
+
+def test_the_page_sends_only_operations_it_names() -> None:
+    used = set()
+    for path in QUERIES.parent.glob("*.js"):
+        used |= set(re.findall(r'\bgql\("(\w+)"', path.read_text(encoding="utf-8")))
+    assert used == set(operations())
