@@ -1,10 +1,12 @@
-"""The dashboard's GraphQL operations (graph/static/queries.js) are whole named documents that
-validate against the schema, so a server can register them as trusted documents."""
+"""The dashboard page is served self-contained, and its GraphQL operations
+(graph/static/queries.js) are whole named documents that validate against the schema, so a
+server can register them as trusted documents."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from graphql import OperationDefinitionNode, parse, validate
 
@@ -38,3 +40,27 @@ def test_the_page_sends_only_operations_it_names() -> None:
     for path in QUERIES.parent.glob("*.js"):
         used |= set(re.findall(r'\bgql\("(\w+)"', path.read_text(encoding="utf-8")))
     assert used == set(operations())
+
+
+async def test_the_page_and_its_assets_are_served_and_self_contained() -> None:
+    import httpx
+
+    from graph.app import STATIC, create_app
+
+    async def no_store() -> Any:
+        raise AssertionError("not needed")
+
+    transport = httpx.ASGITransport(app=create_app(no_store))
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        index = await client.get("/")
+        assert index.status_code == 200
+        assert index.headers["content-type"].startswith("text/html")
+        assets = re.findall(r'(?:src|href)="([^"#]+)"', index.text)
+        assert len(assets) >= 7
+        for asset in assets:
+            assert asset.startswith("/static/"), asset  # nothing from elsewhere
+            assert (await client.get(asset)).status_code == 200
+        assert (await client.get("/static/nope.js")).status_code == 404
+    for path in STATIC.iterdir():
+        if path.is_file():
+            assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", path.read_text()), path

@@ -149,7 +149,7 @@ async function showApp(id) {
   const names = await personNames(app.auditTrail.nodes);
   document.title = `${app.name} · App ownership`;
   box.replaceChildren(backLink(),
-    el("h2", { class: "title", "data-testid": "app-detail-name" }, app.name),
+    el("h2", { class: "title", tabindex: "-1", "data-testid": "app-detail-name" }, app.name),
     el("div", { class: "detail-grid" },
       card("About", "app-about", definition([
         ["Subdomain", app.subdomain], ["Hosting", label(app.hosting)], ["Status", statusBadge(app.status)],
@@ -193,7 +193,7 @@ async function showPerson(id, params, go) {
       tab.addEventListener("click", (event) => { event.preventDefault(); box.go({ role: tab.dataset.role }); });
     }
     const table = el("div", { class: "card", "data-testid": "person-apps" });
-    box.replaceChildren(backLink(), el("h2", { class: "title", "data-testid": "person-name" }, person.name),
+    box.replaceChildren(backLink(), el("h2", { class: "title", tabindex: "-1", "data-testid": "person-name" }, person.name),
       card("About", "person-about", definition([
         ["Email", el("a", { href: `mailto:${person.email}` }, person.email)], ["Status", statusBadge(person.status)],
         ["MendixID", person.mendixId || el("span", { class: "badge bad" }, "none yet")],

@@ -21,7 +21,10 @@ function goWith(base, params, changes, paging = false) {
     next.delete(key);
     for (const item of [value].flat()) if (item) next.append(key, item);
   }
-  const query = next.toString();
+  // one order for the same state, so an unchanged state is an unchanged URL
+  const order = (key) => { const at = FILTER_KEYS.indexOf(key); return at < 0 ? FILTER_KEYS.length : at; };
+  const sorted = new URLSearchParams([...next].sort((a, b) => order(a[0]) - order(b[0])));
+  const query = sorted.toString();
   location.hash = `${base}${query ? `?${query}` : ""}`;
 }
 
@@ -62,7 +65,13 @@ async function route() {
       await showOverview(params);
     }
     document.body.dataset.view = kind || "overview";
-    if (previous !== document.body.dataset.view) window.scrollTo(0, 0);
+    if (previous !== document.body.dataset.view) {
+      window.scrollTo(0, 0);
+      // keyboard and screen reader users land at the new view's heading
+      const view = $(VIEWS.find((id) => !$(id).hidden));
+      const heading = view && view.querySelector("h2.title");
+      (heading || $("content")).focus({ preventScroll: true });
+    }
   } catch (error) {
     if (error instanceof Unauthenticated) return signOut(error.message);
     $("status").replaceChildren(errorState(error, () => { $("status").replaceChildren(); route(); }));

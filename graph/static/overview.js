@@ -35,10 +35,9 @@ function riskHref(panel, state) {
   return `#/apps?${params}`;
 }
 
-function riskItem(panel, app) {
-  const detail = panel.key === "expiring" || panel.key === "manageByOthers"
-    ? expiryCell(app) : peopleLinks(app.technicalContacts);
-  return el("li", {}, appLink(app), el("span", { class: "badge" }, label(app.hosting)), el("div", { class: "small" }, detail));
+function riskItem(app) {
+  return el("li", { "data-testid": "risk-item" }, appLink(app), el("span", { class: "badge" }, label(app.hosting)),
+    el("div", { class: "small" }, expiryCell(app)), el("div", { class: "small" }, peopleLinks(app.technicalContacts)));
 }
 
 function renderRisks(data, state, total) {
@@ -56,7 +55,7 @@ function renderRisks(data, state, total) {
   $("risk-chart").replaceChildren(el("ul", { class: "risk-rows" }, ...rows));
   $("risk-lists").replaceChildren(...RISK_PANELS.map((panel) => {
     const connection = data[panel.key];
-    const items = connection.nodes.map((app) => riskItem(panel, app));
+    const items = connection.nodes.map(riskItem);
     const more = connection.totalCount > connection.nodes.length
       ? el("a", { href: riskHref(panel, state), class: "more", "data-testid": `risk-more-${panel.key}` },
         `Show all ${count(connection.totalCount)} →`) : null;

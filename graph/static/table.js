@@ -70,10 +70,15 @@ function buildTable(box, params, go) {
     return { q: data.get("q").trim(), hosting: data.get("hosting"), status: data.get("status"),
       region: data.get("region").trim(), expires: data.get("expires"), risk: data.getAll("risk") };
   };
-  form.addEventListener("submit", (event) => { event.preventDefault(); go(read()); });
-  form.addEventListener("change", (event) => { if (event.target.name !== "q" && event.target.name !== "region") go(read()); });
   let timer;
-  search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => go(read()), 350); });
+  const apply = () => { clearTimeout(timer); go(read()); };
+  form.addEventListener("submit", (event) => { event.preventDefault(); apply(); });
+  form.addEventListener("change", (event) => { if (event.target.name !== "q" && event.target.name !== "region") apply(); });
+  // typing searches after a pause, unless the user has moved on (another view, or Enter)
+  search.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { if (form.isConnected && form.offsetParent !== null) go(read()); }, 350);
+  });
   form.querySelector("[data-action=clear]").addEventListener("click", (event) => {
     event.preventDefault();
     go({ q: "", hosting: "", status: "", region: "", expires: "", risk: [] });
