@@ -27,6 +27,7 @@ from store.db import Store
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
+OPERATIONS = Path(__file__).parent / "operations"  # the dashboard's GraphQL documents
 
 OpenStore = Callable[[], Awaitable[Store]]
 OnReady = Callable[[Store], Awaitable[None]]
@@ -87,6 +88,7 @@ def create_app(
             Route("/healthz", health),
             Route("/", dashboard),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            Mount("/operations", StaticFiles(directory=OPERATIONS), name="operations"),
         ],
         middleware=[Middleware(FastFront, view=view, schema=schema)],
         lifespan=lifespan,

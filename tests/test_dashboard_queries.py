@@ -1,6 +1,6 @@
 """The dashboard page is served self-contained, and its GraphQL operations
-(graph/static/queries.js) are whole named documents that validate against the schema, so a
-server can register them as trusted documents."""
+(graph/operations/<Name>.graphql) are whole named documents that validate against the
+schema, so a server can register them as trusted documents."""
 
 from __future__ import annotations
 
@@ -12,22 +12,18 @@ from graphql import OperationDefinitionNode, parse, validate
 
 from graph.schema import schema
 
-QUERIES = Path(__file__).parents[1] / "graph" / "static" / "queries.js"
+OPERATIONS = Path(__file__).parents[1] / "graph" / "operations"
+STATIC = Path(__file__).parents[1] / "graph" / "static"
 
 
 def operations() -> dict[str, str]:
-    text = QUERIES.read_text(encoding="utf-8")
-    body = text[text.index("const OPERATIONS = {") : text.index("\n};")]
-    found = dict(re.findall(r"^  (\w+): `([^`]*)`,$", body, flags=re.MULTILINE))
-    assert found, "no operations found in queries.js"
-    assert body.count("`") == 2 * len(found), "an operation is not written as `Name: `…`,`"
+    found = {path.stem: path.read_text(encoding="utf-8") for path in OPERATIONS.glob("*.graphql")}
+    assert found, "no operations in graph/operations/"
     return found
 
 
 def test_every_operation_is_one_named_document_valid_against_the_schema() -> None:
-    found = operations()
-    for name, document in found.items():
-        assert "${" not in document, f"{name} interpolates a value; use variables"
+    for name, document in operations().items():
         ast = parse(document)
         ops = [d for d in ast.definitions if isinstance(d, OperationDefinitionNode)]
         assert len(ops) == 1 and ops[0].name and ops[0].name.value == name, name
@@ -35,10 +31,12 @@ def test_every_operation_is_one_named_document_valid_against_the_schema() -> Non
         assert not errors, f"{name}: {[error.message for error in errors]}"
 
 
-def test_the_page_sends_only_operations_it_names() -> None:
+def test_the_page_sends_exactly_these_operations_and_no_query_text_of_its_own() -> None:
     used = set()
-    for path in QUERIES.parent.glob("*.js"):
-        used |= set(re.findall(r'\bgql\("(\w+)"', path.read_text(encoding="utf-8")))
+    for path in STATIC.glob("*.js"):
+        text = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r'\bgql\("(\w+)"', text))
+        assert not re.search(r"\b(query|mutation|subscription)\s+\w+\s*[({]", text), path
     assert used == set(operations())
 
 
@@ -61,6 +59,9 @@ async def test_the_page_and_its_assets_are_served_and_self_contained() -> None:
             assert asset.startswith("/static/"), asset  # nothing from elsewhere
             assert (await client.get(asset)).status_code == 200
         assert (await client.get("/static/nope.js")).status_code == 404
+        for name, document in operations().items():  # the page's documents, as registered
+            served = await client.get(f"/operations/{name}.graphql")
+            assert served.status_code == 200 and served.text == document
     for path in STATIC.iterdir():
         if path.is_file():
             assert not re.search(r"https?://(?!www\.w3\.org/2000/svg)", path.read_text()), path

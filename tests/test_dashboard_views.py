@@ -268,6 +268,8 @@ def test_loading_and_error_states_and_retry(page: Any, site: Site) -> None:
     page.evaluate("location.hash = '#/apps?q=Hub'")
     page.wait_for_selector("[data-state=loading]")
     assert page.locator("[data-state=loading]").text_content() == "Loading apps…"
+    while not held:  # the request leaves after the operation's text is fetched
+        page.wait_for_timeout(20)
     for route in held:
         route.fulfill(
             status=500, content_type="application/json", body='{"errors": [{"message": "boom"}]}'

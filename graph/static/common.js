@@ -1,6 +1,6 @@
 // The ownership dashboard: the GraphQL client, DOM/SVG helpers and formatting for people.
 // Classic scripts loaded in order (common.js, queries.js, charts.js, table.js, overview.js,
-// detail.js, main.js) share one global scope; no third-party code.
+// detail.js, main.js) share one global scope; no third-party code. Queries: graph/operations/.
 "use strict";
 
 const TOKEN_KEY = "ownership.token";
@@ -9,25 +9,21 @@ const $ = (id) => document.getElementById(id);
 
 class Unauthenticated extends Error {}
 
-// Sends one named operation of queries.js (OPERATIONS) with its variables.
-async function gql(name, variables = {}, signal = undefined) {
-  const query = OPERATIONS[name];
-  if (!query) throw new Error(`Unknown operation ${name}`);
+// Sends one operation of graph/operations/ (queries.js) with its variables; returns `data`.
+async function gql(name, variables = {}, useText = false) {
   let response;
   try {
     response = await fetch("/graphql", {
       method: "POST",
-      signal,
       headers: {
         "Content-Type": "application/json",
         Accept: "application/graphql-response+json, application/json",
         Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ""}`,
       },
-      body: JSON.stringify(await requestBody(name, query, variables)),
+      body: JSON.stringify(await requestBody(name, variables, useText)),
     });
   } catch (error) {
-    if (error.name === "AbortError") throw error;
-    throw new Error("The server could not be reached");
+    throw new Error(error instanceof TypeError ? "The server could not be reached" : error.message);
   }
   if (response.status === 401) throw new Unauthenticated("This token is not valid (or has expired)");
   let body;
@@ -37,7 +33,9 @@ async function gql(name, variables = {}, signal = undefined) {
     throw new Error(`The server answered ${response.status} without a GraphQL result`);
   }
   const errors = body.errors || [];
-  if (errors.some((e) => e.extensions && e.extensions.code === "UNAUTHENTICATED")) {
+  const codes = errors.map((e) => e.extensions && e.extensions.code);
+  if (!useText && codes.includes("PERSISTED_DOCUMENT_NOT_FOUND")) return gql(name, variables, true);
+  if (codes.includes("UNAUTHENTICATED")) {
     throw new Unauthenticated(errors[0].message);
   }
   if (errors.length) throw new Error(errors[0].message);

@@ -77,7 +77,7 @@ function auditValue(value, names) {
   }
   if (value === null || value === undefined) return el("span", { class: "muted" }, "none");
   if (typeof value === "boolean") return value ? "yes" : "no";
-  if (typeof value === "object") return el("span", {}, ...Object.entries(value).map(([k, v], i) => el("span", {}, i ? "; " : "", `${label(k)}: `, auditValue(v, names))));
+  if (typeof value === "object") return el("span", {}, ...Object.entries(value).map(([k, v], i) => el("span", {}, i ? "; " : "", `${fieldLabel(k)}: `, auditValue(v, names))));
   if (typeof value === "string" && names.has(value)) {
     const known = names.get(value);
     return known.person ? el("a", { href: personHref(value), "data-testid": "person-link" }, known.person) : known.text;
@@ -86,10 +86,15 @@ function auditValue(value, names) {
   if (typeof value === "string" && /^[A-Z][A-Z_]+$/.test(value)) return label(value);
   return String(value);
 }
+// snake_case keys of before/after for people: member_ids -> "Team members"
+const FIELD_LABELS = { member_ids: "Team members", license_id: "License", support_request_id: "Support request" };
+function fieldLabel(key) {
+  return FIELD_LABELS[key] || label(key.replace(/_ids$/, "s").replace(/_id$/, ""));
+}
 function auditChanges(event, names) {
   const before = event.before || {}, after = event.after || {};
   const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])];
-  return el("ul", { class: "changes" }, ...keys.map((key) => el("li", {}, `${label(key)}: `,
+  return el("ul", { class: "changes" }, ...keys.map((key) => el("li", {}, `${fieldLabel(key)}: `,
     key in before ? auditValue(before[key], names) : "", key in before && key in after ? " → " : "",
     key in after ? auditValue(after[key], names) : "")));
 }
