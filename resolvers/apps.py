@@ -17,14 +17,13 @@ from resolvers.auth import (
 from resolvers.changes import commit, error
 from resolvers.errors import ErrorCode, UserError, fail
 from resolvers.ids import AppId, PersonId, decode
-from resolvers.inputs import Input, Name, Region, Search, Subdomain, Version, parse
+from resolvers.inputs import Input, Name, Region, Subdomain, Version, parse
 from resolvers.permissions import audit_removed_grants
 from store import apps as app_store
 from store import audit as audit_store
-from store.apps import AppRecord, AppStatus, Change, Fields, Hosting
+from store.apps import AppRecord, Change, Fields, Hosting
 from store.audit import AuditAction
 from store.db import Database
-from store.pagination import Page, Window
 from store.people import PersonRecord
 
 
@@ -46,13 +45,6 @@ class AppPersonInput(Input):
 class AppInput(Input):
     app_id: AppId
     expected_version: Version | None = None
-
-
-class AppsFilter(Input):
-    hosting: Hosting | None = None
-    status: AppStatus | None = None
-    technical_contact_id: PersonId | None = None
-    search: Search | None = None
 
 
 async def create_app(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> AppRecord:
@@ -179,24 +171,6 @@ async def get_visible_apps(
     db: Database, viewer: PersonRecord, ids: list[Any], fields: Fields = None
 ) -> list[AppRecord | None]:
     return await app_store.get_apps(db, ids, app_scope(viewer), fields)
-
-
-async def list_apps(
-    db: Database,
-    viewer: PersonRecord,
-    filters: dict[str, Any],
-    window: Window,
-    fields: Fields = None,
-) -> Page[AppRecord]:
-    args = parse(AppsFilter, filters, root="filter")
-    query = app_store.apps_query(
-        scope=app_scope(viewer),
-        hosting=args.hosting,
-        status=args.status,
-        technical_contact_id=args.technical_contact_id,
-        search=args.search,
-    )
-    return await app_store.list_apps(db, query, window, fields)
 
 
 async def get_visible_app(

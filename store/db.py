@@ -83,6 +83,7 @@ async def ensure_indexes(db: Database) -> None:
         licenses,
         maintenance,
         notifications,
+        orders,
         people,
         reports,
         support,
@@ -90,7 +91,7 @@ async def ensure_indexes(db: Database) -> None:
     )
 
     modules = (people, apps, audit, tokens, licenses, notifications, support, maintenance)
-    for module in (*modules, alerts, events, reports):
+    for module in (*modules, alerts, events, reports, orders):
         await module.ensure_indexes(db)
 
 
