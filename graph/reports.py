@@ -90,6 +90,10 @@ class Query:
         ctx = info.context
         return await report_cases.summary(ctx.db, ctx.viewer)  # type: ignore[return-value]
 
+    @strawberry.field(description="Mendix Cloud regions of the apps you may see, sorted.")
+    async def app_regions(self, info: Info) -> list[str]:
+        return await report_cases.regions(info.context.db, info.context.viewer)
+
     @strawberry.field(description="Technical contacts by how many of your visible apps they own.")
     async def top_technical_contacts(
         self,

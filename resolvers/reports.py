@@ -48,6 +48,10 @@ async def summary(db: Database, viewer: PersonRecord) -> list[SummaryRow]:
     return await report_store.summary(db, app_scope(viewer))
 
 
+async def regions(db: Database, viewer: PersonRecord) -> list[str]:
+    return await report_store.regions(db, app_scope(viewer))
+
+
 def encode_load_cursor(load: ContactLoad) -> str:
     return base64.b64encode(f"{_PREFIX}{load.app_count}:{load.id}".encode()).decode()
 
