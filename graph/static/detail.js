@@ -112,14 +112,19 @@ function personIds(value, out = new Set()) {
 }
 async function personNames(events) {
   const ids = [...personIds(events.map((e) => [e.before, e.after]))].slice(0, 100);
-  if (!ids.length) return new Map();
+  // an ID not resolved (someone on another app, or the lookup failed) is never shown raw
+  const names = new Map(ids.map((id) => [id, { text: "someone you may not see" }]));
+  if (!ids.length) return names;
   try {
     const data = await gql("Names", { ids });
-    return new Map(data.nodes.filter((n) => n && (n.name || n.subject)).map((n) => [n.id, n.name ? { person: n.name } : { text: `“${n.subject}”` }]));
+    for (const n of data.nodes) {
+      if (n && n.name) names.set(n.id, { person: n.name });
+      else if (n && n.subject) names.set(n.id, { text: `“${n.subject}”` });
+    }
   } catch (error) {
     if (error instanceof Unauthenticated) throw error;
-    return new Map();  // the trail still shows, with "someone" for people not resolved
   }
+  return names;
 }
 function auditCard(app, names) {
   const rows = app.auditTrail.nodes.map((e) => [timeElement(e.at, true), label(e.action),

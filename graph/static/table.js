@@ -53,13 +53,15 @@ function buildTable(box, params, go) {
     ...RISK_VALUES.map((risk) => el("label", {},
       el("input", { type: "checkbox", name: "risk", value: risk, checked: params.getAll("risk").includes(risk) }),
       ` ${label(risk)}`)));
-  const region = el("input", { type: "text", name: "region", id: "filter-region", list: "regions",
-    value: params.get("region") || "", placeholder: "e.g. eu-central-1", size: 14 });
+  const region = el("select", { name: "region", id: "filter-region" }, el("option", { value: "" }, "All"));
+  if (params.get("region")) region.append(el("option", { value: params.get("region") }, params.get("region")));
+  region.value = params.get("region") || "";
+  fillRegions(region);
   const form = el("form", { class: "filters", role: "search", "data-testid": "apps-filters" },
     el("label", { class: "filter grow" }, "Search ", search),
     selectControl("hosting", "Hosting", [["MENDIX_CLOUD", "Mendix Cloud"], ["ON_PREMISES", "On-Premises"]], params),
     selectControl("status", "Status", [["ORDERED", "Ordered"], ["DELIVERED", "Delivered"]], params),
-    el("label", { class: "filter" }, "Region ", region, el("datalist", { id: "regions" })),
+    el("label", { class: "filter" }, "Region ", region),
     selectControl("expires", "License expires within",
       EXPIRY_WINDOWS.map((days) => [String(days), `${days} days`]), params),
     risks,
@@ -68,12 +70,12 @@ function buildTable(box, params, go) {
   const read = () => {
     const data = new FormData(form);
     return { q: data.get("q").trim(), hosting: data.get("hosting"), status: data.get("status"),
-      region: data.get("region").trim(), expires: data.get("expires"), risk: data.getAll("risk") };
+      region: data.get("region"), expires: data.get("expires"), risk: data.getAll("risk") };
   };
   let timer;
   const apply = () => { clearTimeout(timer); go(read()); };
   form.addEventListener("submit", (event) => { event.preventDefault(); apply(); });
-  form.addEventListener("change", (event) => { if (event.target.name !== "q" && event.target.name !== "region") apply(); });
+  form.addEventListener("change", (event) => { if (event.target.name !== "q") apply(); });
   // typing searches after a pause, unless the user has moved on (another view, or Enter)
   search.addEventListener("input", () => {
     clearTimeout(timer);
@@ -92,7 +94,11 @@ function buildTable(box, params, go) {
 function syncControls(form, params) {
   for (const name of ["q", "hosting", "status", "region", "expires"]) {
     const control = form.elements[name];
-    if (control && document.activeElement !== control) control.value = params.get(name) || "";
+    const value = params.get(name) || "";
+    if (control.tagName === "SELECT" && value && ![...control.options].some((o) => o.value === value)) {
+      control.append(el("option", { value }, value));
+    }
+    if (control && document.activeElement !== control) control.value = value;
   }
   for (const box of form.querySelectorAll("input[name=risk]")) box.checked = params.getAll("risk").includes(box.value);
 }
@@ -120,14 +126,20 @@ function appRow(app) {
     el("td", {}, timeElement(app.deliveredAt)));
 }
 
-function renderRows(results, connection, params, go, emptyText) {
-  const datalist = $("regions");
-  if (datalist) {
-    const known = new Set([...datalist.options].map((o) => o.value));
-    for (const app of connection.nodes) {
-      if (app.region && !known.has(app.region)) { known.add(app.region); datalist.append(el("option", { value: app.region })); }
-    }
+// The regions of the apps the viewer may see, as options (the URL's choice kept).
+async function fillRegions(select) {
+  try {
+    const { appRegions } = await gql("Regions");
+    const chosen = select.value;
+    select.replaceChildren(el("option", { value: "" }, "All"), ...appRegions.map((r) => el("option", { value: r }, r)));
+    if (chosen && !appRegions.includes(chosen)) select.append(el("option", { value: chosen }, chosen));
+    select.value = chosen;
+  } catch (error) {
+    if (!(error instanceof Unauthenticated)) select.title = `Regions could not be loaded: ${error.message}`;
   }
+}
+
+function renderRows(results, connection, params, go, emptyText) {
   const from = Math.max(1, Number(params.get("from")) || 1);
   const to = from + connection.nodes.length - 1;
   const summary = el("p", { class: "range", "data-testid": "apps-range" }, connection.nodes.length
