@@ -41,7 +41,7 @@ from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from graph.fast import execution as fast
+from graph.fast.switches import enabled
 
 log = logging.getLogger(__name__)
 
@@ -145,7 +145,7 @@ class FastFront:
             scope["type"] != "http"
             or scope["method"] != "POST"
             or scope["path"] != self.path
-            or not fast.enabled()
+            or not enabled()
         ):
             await self.app(scope, receive, send)
             return
