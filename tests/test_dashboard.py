@@ -177,3 +177,37 @@ def test_timeline_gridlines_are_whole_numbers_and_bars_reach_their_line(
     labels = page.locator("[data-testid=timeline-label]").all_text_contents()
     assert all(re.fullmatch(r"[\d,]+", label) for label in labels)
     assert len(set(labels)) == len(labels)
+
+
+def test_registered_documents_are_sent_by_id_and_the_text_when_not_found(
+    page: Any, site: Site
+) -> None:
+    """GET /documents (trusted documents: name -> documentId) makes the page send the ID;
+    a server that does not know it (PERSISTED_DOCUMENT_NOT_FOUND) gets the text instead."""
+    import hashlib
+    import json
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "graph" / "operations" / "Viewer.graphql").read_text()
+    document_id = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    page.route("**/documents", lambda route: route.fulfill(json={"Viewer": document_id}))
+    sent: list[dict[str, Any]] = []
+
+    def graphql(route: Any) -> None:
+        body = json.loads(route.request.post_data or "{}")
+        sent.append(body)
+        if "documentId" in body:
+            error = {
+                "message": "Not registered",
+                "extensions": {"code": "PERSISTED_DOCUMENT_NOT_FOUND"},
+            }
+            route.fulfill(json={"errors": [error]})
+        else:
+            route.continue_()
+
+    page.route("**/graphql", graphql)
+    sign_in(page, site)
+    assert sent[0] == {"documentId": document_id, "variables": {}, "operationName": "Viewer"}
+    assert sent[1] == {"query": text, "variables": {}, "operationName": "Viewer"}
+    assert all("query" in body and "documentId" not in body for body in sent[2:])
+    assert "Sam Support" in page.locator("#viewer").text_content()

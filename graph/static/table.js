@@ -95,10 +95,11 @@ function syncControls(form, params) {
   for (const name of ["q", "hosting", "status", "region", "expires"]) {
     const control = form.elements[name];
     const value = params.get(name) || "";
+    if (!control || document.activeElement === control) continue;
     if (control.tagName === "SELECT" && value && ![...control.options].some((o) => o.value === value)) {
-      control.append(el("option", { value }, value));
+      control.append(el("option", { value }, value));  // a shared link's value, shown as chosen
     }
-    if (control && document.activeElement !== control) control.value = value;
+    control.value = value;
   }
   for (const box of form.querySelectorAll("input[name=risk]")) box.checked = params.getAll("risk").includes(box.value);
 }
