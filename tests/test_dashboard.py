@@ -57,6 +57,15 @@ def test_overview_counts_lists_and_timeline_match_the_api(page: Any, site: Site)
     }
     assert shown_months == {row["month"]: row["count"] for row in facts["licenseExpiryTimeline"]}
     assert "Loading" not in page.inner_text("body")
+    # the cards side by side are filled: neither is left half empty beside a taller one
+    for card in ("#summary-card", "#risk-card"):
+        box = page.locator(card).bounding_box()
+        content = page.evaluate(
+            "card => Math.max(...[...document.querySelector(card).children].map("
+            "c => c.getBoundingClientRect().bottom))",
+            card,
+        )
+        assert content - box["y"] > 0.75 * box["height"], card
     shot(page, "dashboard")
 
 
