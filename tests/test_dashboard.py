@@ -220,3 +220,20 @@ def test_registered_documents_are_sent_by_id_and_the_text_when_not_found(
     assert sent[1] == {"query": text, "variables": {}, "operationName": "Viewer"}
     assert all("query" in body and "documentId" not in body for body in sent[2:])
     assert "Sam Support" in page.locator("#viewer").text_content()
+
+
+def test_an_answer_arriving_after_sign_out_is_not_drawn(page: Any, site: Site) -> None:
+    sign_in(page, site)
+    held: list[Any] = []
+    page.route("**/graphql", lambda route: held.append(route))
+    page.evaluate("location.hash = '#/?days=30'")  # the overview, drawn into fixed places
+    while not held:
+        page.wait_for_timeout(20)
+    page.click("#sign-out")
+    for route in held:
+        route.continue_()  # the previous viewer's overview arrives now
+    page.unroute("**/graphql")
+    page.wait_for_timeout(500)  # give a wrongly drawn answer time to show (no timing asserted)
+    assert page.locator("#login").is_visible()
+    assert page.locator("[data-testid=risk-item]").count() == 0
+    assert page.locator("[data-testid=summary-total]").text_content() == ""

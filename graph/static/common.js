@@ -11,6 +11,7 @@ class Unauthenticated extends Error {}
 
 // Sends one operation of graph/operations/ (queries.js) with its variables; returns `data`.
 async function gql(name, variables = {}, useText = false) {
+  const token = sessionStorage.getItem(TOKEN_KEY) || "";
   let response;
   try {
     response = await fetch("/graphql", {
@@ -18,13 +19,16 @@ async function gql(name, variables = {}, useText = false) {
       headers: {
         "Content-Type": "application/json",
         Accept: "application/graphql-response+json, application/json",
-        Authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) || ""}`,
+        Authorization: `Bearer ${token}`,
       },
       body: JSON.stringify(await requestBody(name, variables, useText)),
     });
   } catch (error) {
     throw new Error(error instanceof TypeError ? "The server could not be reached" : error.message);
   }
+  // signed out (or in as someone else) meanwhile: this answer belongs to nobody on the page
+  // now; it never settles, so nothing of it is drawn
+  if ((sessionStorage.getItem(TOKEN_KEY) || "") !== token) return new Promise(() => {});
   if (response.status === 401) throw new Unauthenticated("This token is not valid (or has expired)");
   let body;
   try {
