@@ -199,9 +199,6 @@ async function showPerson(id, params, go) {
     const load = data.technicalContactLoad;
     const tabs = el("nav", { class: "tabs", "aria-label": "Apps by role" }, ...Object.entries(ROLES).map(([key, r]) =>
       el("a", { href: "#", "data-role": key, "data-testid": `role-${key}` }, `${r.title} (${count(person[r.field].totalCount)})`)));
-    for (const tab of tabs.children) {
-      tab.addEventListener("click", (event) => { event.preventDefault(); box.go({ role: tab.dataset.role }); });
-    }
     const table = el("div", { class: "card", "data-testid": "person-apps" });
     box.replaceChildren(backLink(), el("h2", { class: "title", tabindex: "-1", "data-testid": "person-name" }, person.name),
       card("About", "person-about", definition([
@@ -214,6 +211,7 @@ async function showPerson(id, params, go) {
     box.table = buildTable(table, params, (changes, paging) => box.go(changes, paging));
   }
   for (const tab of box.querySelectorAll(".tabs a")) {
+    tab.href = hrefWith(`#/person/${encodeURIComponent(id)}`, params, { role: tab.dataset.role });
     if (tab.dataset.role === role) tab.setAttribute("aria-current", "page"); else tab.removeAttribute("aria-current");
   }
   syncControls(box.table.form, params);

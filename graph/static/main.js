@@ -13,8 +13,8 @@ function parseHash() {
   return { kind, id: decodeURIComponent(id), params: new URLSearchParams(query) };
 }
 
-// Rewrites the URL with `changes` (empty values dropped); filter changes go back to page one.
-function goWith(base, params, changes, paging = false) {
+// The URL with `changes` (empty values dropped); filter changes go back to page one.
+function hrefWith(base, params, changes, paging = false) {
   const next = new URLSearchParams(params);
   if (!paging) for (const key of ["after", "before", "from"]) next.delete(key);
   for (const [key, value] of Object.entries(changes)) {
@@ -25,7 +25,10 @@ function goWith(base, params, changes, paging = false) {
   const order = (key) => { const at = FILTER_KEYS.indexOf(key); return at < 0 ? FILTER_KEYS.length : at; };
   const sorted = new URLSearchParams([...next].sort((a, b) => order(a[0]) - order(b[0])));
   const query = sorted.toString();
-  location.hash = `${base}${query ? `?${query}` : ""}`;
+  return `${base}${query ? `?${query}` : ""}`;
+}
+function goWith(base, params, changes, paging = false) {
+  location.hash = hrefWith(base, params, changes, paging);
 }
 
 function showOnly(id) {
