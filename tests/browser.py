@@ -10,12 +10,14 @@ Screenshots go to test-output/ (git-ignored).
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -174,3 +176,30 @@ def go(page: Any, hash_: str) -> None:
 
 def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(OUTPUT / f"{name}.png"), full_page=True)
+
+
+ROW_NAMES = "[data-testid=app-row] [data-testid=app-link]"
+RAW_ISO = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")
+RAW_ENUMS = ("MENDIX_CLOUD", "ON_PREMISES", "DELIVERED", "ORDERED", "TECHNICAL_CONTACT_")
+
+
+def total(page: Any) -> int:
+    return int(page.locator("[data-testid=apps-range]").get_attribute("data-total"))
+
+
+def hash_params(page: Any) -> dict[str, list[str]]:
+    fragment = urlsplit(page.url).fragment
+    return parse_qs(fragment.partition("?")[2])
+
+
+def count_of(site: Site, filter_: dict[str, Any]) -> int:
+    data = site.query("query ($f: AppsFilter) { apps(filter: $f) { totalCount } }", {"f": filter_})
+    return int(data["apps"]["totalCount"])
+
+
+def assert_readable(page: Any) -> None:
+    """Dates and enums are shown for people, never raw."""
+    text = page.inner_text("main")
+    assert not RAW_ISO.search(text), RAW_ISO.search(text)
+    for raw in RAW_ENUMS:
+        assert raw not in text, raw
