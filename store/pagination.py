@@ -23,7 +23,8 @@ from typing import Any, Generic, NamedTuple, TypeVar
 
 from bson import ObjectId
 
-from store.db import Document, mock_matching
+from store.db import Document
+from store.embedded import mock_matching
 
 T = TypeVar("T")
 
@@ -219,7 +220,7 @@ def _from_memory(
     matching: dict[Any, Document], window: Window, order: Order, backwards: bool, limit: int
 ) -> list[Document]:
     """The same documents as :func:`_scan`, from the embedded engine's documents that match
-    the query (store/db.py ``mock_matching``): one scan, no copies, no second scan to count.
+    the query (store/embedded.py ``mock_matching``): one scan, no copies, no second scan to count.
 
     Records are validated from the stored documents themselves (see mock_matching); a
     projected record class ignores the keys it was not asked for, as a projection would."""
