@@ -161,9 +161,9 @@ _APP_FILTERS = [
     "{status: []}",
     "{risks: [LICENSE_EXPIRING, NO_ALERT_EMAIL]}",
     "{risks: [TECHNICAL_CONTACT_WITHOUT_MENDIX_ID], licenseExpiresWithinDays: 400}",
-    "{licensePlan: [\"Standard\"], region: [\"eu-1\"]}",
+    '{licensePlan: ["Standard"], region: ["eu-1"]}',
     "{licenseExpiresWithinDays: 0}",  # a typed error
-    "{search: \"a\"}",
+    '{search: "a"}',
 ]
 
 

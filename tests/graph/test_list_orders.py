@@ -103,9 +103,7 @@ async def _requests(db: Any, support: PersonRecord) -> list[str]:
 
 
 @pytest.mark.parametrize("direction", ["ASC", "DESC"])
-async def test_support_requests_by_priority(
-    db: Any, support: PersonRecord, direction: str
-) -> None:
+async def test_support_requests_by_priority(db: Any, support: PersonRecord, direction: str) -> None:
     await _requests(db, support)
     # priorities: r0 LOW, r1 CRITICAL, r2 LOW, r3 HIGH, r4 LOW, r5 CRITICAL; ties by id
     expected = ["r0", "r2", "r4", "r3", "r1", "r5"]
