@@ -5,6 +5,7 @@ test-output/."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -194,7 +195,6 @@ def test_registered_documents_are_sent_by_id_and_the_text_when_not_found(
     """GET /documents (trusted documents: name -> documentId) makes the page send the ID;
     a server that does not know it (PERSISTED_DOCUMENT_NOT_FOUND) gets the text instead."""
     import hashlib
-    import json
     from pathlib import Path
 
     text = (Path(__file__).parents[1] / "graph" / "operations" / "Viewer.graphql").read_text()
@@ -237,3 +237,33 @@ def test_an_answer_arriving_after_sign_out_is_not_drawn(page: Any, site: Site) -
     assert page.locator("#login").is_visible()
     assert page.locator("[data-testid=risk-item]").count() == 0
     assert page.locator("[data-testid=summary-total]").text_content() == ""
+
+
+def test_with_trusted_documents_only_the_page_sends_registered_ids(
+    page: Any, site: Site, monkeypatch: Any
+) -> None:
+    """graph/operations/ is registered at startup; the page sends only documentIds, so it
+    works where the API runs registered documents only (TRUSTED_DOCUMENTS_ONLY=1)."""
+    monkeypatch.setenv("TRUSTED_DOCUMENTS_ONLY", "1")
+    bodies: list[str] = []
+    page.on(
+        "request",
+        lambda request: (
+            bodies.append(request.post_data or "")
+            if request.url.endswith("/graphql") and request.method == "POST"
+            else None
+        ),
+    )
+    sign_in(page, site, "customer")
+    go(page, "#/apps?sort=NEXT_LICENSE_EXPIRY")
+    link = page.locator("[data-testid=app-row] [data-testid=app-link]").first
+    settled(page, link.click)
+    assert page.locator("[data-testid=app-detail-name]").is_visible()
+    go(page, f"#/person/{site.ids['customer']}")
+    assert page.locator("[data-testid=app-row]").count() > 0
+    assert page.locator("[data-state=error]").count() == 0
+    names = {json.loads(body)["operationName"] for body in bodies}
+    assert names >= {"Viewer", "Overview", "TopContacts", "Apps", "Regions", "App", "Person"}
+    for body in bodies:
+        sent = json.loads(body)
+        assert sent["documentId"].startswith("sha256:") and "query" not in sent, sent
