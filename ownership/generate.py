@@ -93,6 +93,17 @@ def _app(
     }
 
 
+_REGIONS = ("eu-central-1", "us-east-1", "ap-southeast-2", "eu-west-2")
+
+
+def _regions(apps: list[Document], seed: int) -> None:
+    """A Mendix Cloud region for each cloud app (own random stream: nothing else changes)."""
+    rng = random.Random(f"regions-{seed}")
+    for app in apps:
+        if app["hosting"] == Hosting.MENDIX_CLOUD.value:
+            app["region"] = rng.choices(_REGIONS, (50, 30, 10, 10))[0]
+
+
 async def _check_new(db: Database, collection: str, key: str, docs: list[Document]) -> None:
     stored = await bulk.distinct_values(db[collection], key)
     if stored & {doc[key] for doc in docs if key in doc}:
@@ -134,6 +145,7 @@ async def generate(db: Database, apps: int, seed: int = 1) -> Generated:
         )
     app_docs = [_app(rng, index, tag, people, executives) for index in range(apps)]
     add_embedded(app_docs, seed, tag, created)
+    _regions(app_docs, seed)
     activity = add_activity(app_docs, everyone, support_id, seed, created)
     await _check_new(db, people_store.COLLECTION, "email", everyone)
     await _check_new(db, people_store.COLLECTION, "mendix_id", everyone)

@@ -1,5 +1,5 @@
-"""Generated apps come with an audit trail, support requests and alerts, readable through the
-API exactly like ones the use cases write (both tiers)."""
+"""Generated apps come with an audit trail, support requests, alerts and Mendix Cloud
+regions, readable through the API exactly like ones the use cases write (both tiers)."""
 
 from __future__ import annotations
 
@@ -57,3 +57,5 @@ async def test_generated_apps_have_history_requests_and_alerts(db: Any) -> None:
     assert sum(bool(app["alerts"]["nodes"]) for app in apps) >= 3
     raised = {s["status"] for app in apps for e in app["environments"] for s in e["alertStatus"]}
     assert {"WARNING", "CRITICAL"} & raised
+    regions = (await gql(db, support, "{ appRegions }"))["appRegions"]
+    assert len(regions) >= 3  # the region filter has choices
