@@ -267,3 +267,40 @@ def test_with_trusted_documents_only_the_page_sends_registered_ids(
     for body in bodies:
         sent = json.loads(body)
         assert sent["documentId"].startswith("sha256:") and "query" not in sent, sent
+
+
+def test_dates_and_enums_read_as_words(page: Any, site: Site) -> None:
+    page.goto(site.url + "/")
+    shown = page.evaluate(
+        """() => {
+          const now = Date.UTC(2026, 10, 30, 15, 0);  // 30 Nov 2026, 15:00 UTC
+          return {
+            date: formatDate("2026-12-05T00:00:00"),
+            time: formatDateTime("2026-12-05T08:30:00+00:00"),
+            earlierToday: relative("2026-11-30T01:00:00Z", now),
+            tomorrow: relative("2026-12-01T00:10:00Z", now),
+            soon: relative("2026-12-12T00:00:00Z", now),
+            later: relative("2027-05-30T00:00:00Z", now),
+            past: relative("2025-11-30T00:00:00Z", now),
+            enums: ["MENDIX_CLOUD", "ON_PREMISES", "TECHNICAL_CONTACT_CHANGED", "APP_CPU",
+                    "NOT_DEPLOYED", null].map(label),
+          };
+        }"""
+    )
+    assert shown == {
+        "date": "5 Dec 2026",
+        "time": "5 Dec 2026, 08:30 UTC",
+        "earlierToday": "today",
+        "tomorrow": "tomorrow",
+        "soon": "in 12 days",
+        "later": "in 6 months",
+        "past": "last year",
+        "enums": [
+            "Mendix Cloud",
+            "On-Premises",
+            "Technical contact changed",
+            "App CPU",
+            "Not deployed",
+            "—",
+        ],
+    }

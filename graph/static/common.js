@@ -148,13 +148,14 @@ function formatDateTime(value) {
   const date = parseTime(value);
   return date ? `${DATE_TIME.format(date)} UTC` : "—";
 }
-// "in 12 days", "3 months ago" (whole days, so a page reload does not flicker)
+// "today", "in 12 days", "3 months ago": calendar days in UTC, like the dates shown
 function relative(value, now = Date.now()) {
   const date = parseTime(value);
   if (!date) return "";
-  const days = Math.round((date.getTime() - now) / 86400000);
+  const day = (time) => Math.floor(time / 86400000);
+  const days = day(date.getTime()) - day(now);
   if (Math.abs(days) < 45) return RELATIVE.format(days, "day");
-  if (Math.abs(days) < 540) return RELATIVE.format(Math.round(days / 30.44), "month");
+  if (Math.abs(days) < 320) return RELATIVE.format(Math.round(days / 30.44), "month");
   return RELATIVE.format(Math.round(days / 365.25), "year");
 }
 function timeElement(value, withTime = false) {
