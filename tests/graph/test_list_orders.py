@@ -13,7 +13,7 @@ from store import notifications as outbox
 from store import support as support_store
 from store.apps import Hosting
 from store.people import PersonRecord
-from store.support import Level, RequestKind
+from store.support import Level, RequestKind, RequestStatus
 from tests.helpers import gid, gql, gql_errors, make_person
 
 PEOPLE = """
@@ -122,7 +122,9 @@ async def test_support_requests_by_update(db: Any, support: PersonRecord) -> Non
 
     key = decode(oldest["id"], "SupportRequest")
     assert key is not None
-    assert await support_store.add_comment(db, key, support.id, "Looking into it")
+    assert await support_store.add_comment(
+        db, key, support.id, "Looking into it", RequestStatus.NEW
+    )
     order = {"field": "UPDATED_AT", "direction": "DESC"}
     data = (await gql(db, support, REQUESTS, {"order": order}))["supportRequests"]
     assert [node["subject"] for node in data["nodes"]] == ["r0", "r5", "r4", "r3", "r2", "r1"]
