@@ -10,7 +10,7 @@ from bson import ObjectId
 from cross_web import HTTPException
 from graphql import ExecutionResult
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -20,12 +20,31 @@ from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
 from graph.context import Context, Loaders
+from graph.guard import error_body, request_info
 from resolvers.auth import authenticate, identify
 from store.people import PersonRecord
 from store.records import now
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 _MEDIA_TYPE = "graphql_media_type"
+
+
+# HTTP refusals as GraphQL errors: status -> extensions.code
+_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def http_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """A refusal before any operation ran, as a GraphQL response body (never text/plain)."""
+    code = _CODES.get(status, "BAD_REQUEST")
+    return Response(
+        error_body(status, code, message), status, headers, media_type="application/json"
+    )
 
 
 class _MethodNotAllowed(Exception):
@@ -109,6 +128,9 @@ class GraphQLView(GraphQL[Context, None]):
         credential = await identify(db, request.headers.get("authorization"))
         if credential is None:
             return None
+        info = request_info(request.scope)
+        if info is not None:
+            info.token_id = credential.token_id
         viewer = credential.person or _node_viewer()
         accept = request.headers.get("accept", "")
         request.state.media_type = (
@@ -137,13 +159,32 @@ class GraphQLView(GraphQL[Context, None]):
         return UNSET
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        try:
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive))
         except _MethodNotAllowed as refusal:
             # GraphQL over HTTP: an operation the method may not carry is 405, saying which may
-            await PlainTextResponse(refusal.reason, 405, headers={"Allow": "POST"})(
-                scope, receive, send
-            )
+            response = http_error(405, refusal.reason, {"Allow": "POST"})
+        except HTTPException as refusal:
+            status = refusal.status_code
+            if refusal.reason == "Unsupported content type":
+                # a POST that is not JSON: never run one a browser sends without CORS preflight
+                status = 415
+            response = http_error(status, refusal.reason)
+        await response(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The body as JSON: an object (one operation) or a list (a batch, refused later);
+        anything else, or not UTF-8, is a 400 whose body says why."""
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError as error:
+            raise HTTPException(400, f"The body is not JSON in UTF-8: {error}") from error
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, 'The body must be a JSON object: {"query": "..."}')
+        return value
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -169,6 +210,12 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         data = process_result(result)
+        info = request_info(request.scope)
+        admission = info.admission if info is not None else None
+        if admission is not None and admission.retry_after is not None:
+            request.state.sub_response.status_code = 429
+            request.state.sub_response.headers["Retry-After"] = str(admission.retry_after)
+            return data
         request_error = result.data is None and all(e.path is None for e in result.errors or ())
         if request_error and request.state.media_type == GRAPHQL_RESPONSE:
             # GraphQL over HTTP: a document that could not run has no `data` and is a 400.

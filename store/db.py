@@ -84,13 +84,14 @@ async def ensure_indexes(db: Database) -> None:
         maintenance,
         notifications,
         people,
+        ratelimits,
         reports,
         support,
         tokens,
     )
 
     modules = (people, apps, audit, tokens, licenses, notifications, support, maintenance)
-    for module in (*modules, alerts, events, reports):
+    for module in (*modules, alerts, events, reports, ratelimits):
         await module.ensure_indexes(db)
 
 

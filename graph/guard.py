@@ -1,0 +1,231 @@
+"""The outermost HTTP layer: what applies to every request, however it is answered.
+
+- a request id (the client's ``X-Request-Id`` when it is a short token, else a new one),
+  returned as ``X-Request-Id`` and in every masked error;
+- the body limit (413 before reading a larger declared body, or as soon as one grows past it);
+- the execution deadline (``TIMEOUT``, 504) and cancellation when the client goes away;
+- every error it answers is GraphQL JSON, an unexpected one logged with the request id;
+- one access log line and the Prometheus metrics per request (graph/observe.py).
+
+Timers, not tasks: the deadline is a ``call_later`` that cancels the request's task, and the
+disconnect watch starts only for a request still running after ``WATCH_AFTER`` seconds (or
+once the application itself waits for a message after the body), so a quick request pays
+for two timer handles.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import re
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from graph.limits import Protection
+from graph.observe import observe
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+WATCH_AFTER = 0.05
+_KEY = "ownership.request"
+_CLIENT_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
+
+
+@dataclass(slots=True)
+class RequestInfo:
+    """What the layers below learn about the request, for the log, metrics and each other."""
+
+    request_id: str
+    protection: Protection
+    limiter: Any = None  # graph/ratelimit.py RateLimiter
+    admission: Any = None  # graph/admission.py Admission
+    cost: int | None = None
+    token_id: str | None = None
+    operation: str | None = None
+    status: int = 0
+    started: bool = False
+    complete: bool = False
+    ended_by: str | None = None  # "timeout" or "disconnect"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def request_info(scope: Any) -> RequestInfo | None:
+    return scope.get(_KEY) if isinstance(scope, dict) else None
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def error_body(status: int, code: str, message: str, **extensions: Any) -> bytes:
+    return orjson.dumps(
+        {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    )
+
+
+async def send_error(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class Guard:
+    def __init__(self, app: ASGIApp, protection: Protection, limiter: Any = None) -> None:
+        self.app = app
+        self.protection = protection
+        self.limiter = limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        client_id = declared = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id" and _CLIENT_ID.fullmatch(value):
+                client_id = value.decode()
+            elif name == b"content-length":
+                declared = value
+        request_id = client_id or os.urandom(8).hex()
+        info = RequestInfo(request_id, self.protection, self.limiter)
+        scope[_KEY] = info
+        token = REQUEST_ID.set(request_id)
+        try:
+            await self._run(scope, receive, send, info, declared)
+        finally:
+            REQUEST_ID.reset(token)
+            observe(scope, info, time.perf_counter() - start)
+
+    async def _run(
+        self, scope: Scope, receive: Receive, send: Send, info: RequestInfo, declared: Any
+    ) -> None:
+        limit = self.protection.max_body_bytes
+        id_header = (b"x-request-id", info.request_id.encode())
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            info.status = 413
+            await send_error(send, 413, _too_large(limit), [id_header])
+            return
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        assert task is not None
+        received = 0
+        body_done = False
+        watcher: asyncio.Task[Message] | None = None
+
+        def on_message(done: asyncio.Task[Message]) -> None:
+            if done.cancelled() or info.complete:
+                return
+            if done.exception() is None and done.result()["type"] == "http.disconnect":
+                info.ended_by = info.ended_by or "disconnect"
+                task.cancel()
+
+        def watch() -> asyncio.Task[Message]:
+            nonlocal watcher
+            if watcher is None:
+                watcher = loop.create_task(receive())
+                watcher.add_done_callback(on_message)
+            return watcher
+
+        def expire() -> None:
+            if not info.complete and info.ended_by is None:
+                info.ended_by = "timeout"
+                task.cancel()
+
+        async def guarded_receive() -> Message:
+            nonlocal received, body_done
+            if body_done:
+                return await asyncio.shield(watch())
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+                body_done = not message.get("more_body", False)
+            return message
+
+        async def guarded_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                info.started = True
+                info.status = message["status"]
+                message["headers"] = [*message.get("headers", ()), id_header]
+            elif not message.get("more_body", False):
+                info.complete = True
+            await send(message)
+
+        def watch_later() -> None:
+            if body_done:
+                watch()
+
+        timers = [loop.call_later(WATCH_AFTER, watch_later)]
+        if self.protection.enabled and self.protection.deadline_seconds > 0:
+            timers.append(loop.call_later(self.protection.deadline_seconds, expire))
+        try:
+            await self.app(scope, guarded_receive, guarded_send)
+        except asyncio.CancelledError:
+            if info.ended_by is None:
+                raise
+            task.uncancel()
+            await self._ended(send, info, id_header)
+        except BodyTooLarge:
+            info.status = 413
+            if not info.started:
+                await send_error(send, 413, _too_large(limit), [id_header])
+        except Exception:
+            log.exception("unexpected error [request %s]", info.request_id)
+            info.status = 500
+            if not info.started:
+                body = error_body(
+                    500,
+                    "INTERNAL_SERVER_ERROR",
+                    "Unexpected server error",
+                    requestId=info.request_id,
+                )
+                await send_error(send, 500, body, [id_header])
+        finally:
+            for timer in timers:
+                timer.cancel()
+            if watcher is not None and not watcher.done():
+                watcher.cancel()
+
+    async def _ended(self, send: Send, info: RequestInfo, id_header: tuple[bytes, bytes]) -> None:
+        if info.ended_by == "disconnect":
+            info.status = 499  # nobody to answer: the client went away
+            return
+        info.status = 504
+        if info.started:
+            return
+        seconds = self.protection.deadline_seconds
+        body = error_body(
+            504,
+            "TIMEOUT",
+            f"The request ran past its deadline of {seconds:g} s and was stopped.",
+            deadlineSeconds=seconds,
+            requestId=info.request_id,
+        )
+        with contextlib.suppress(OSError):  # the connection may be gone too
+            await send_error(send, 504, body, [id_header])
+
+
+def _too_large(limit: int) -> bytes:
+    return error_body(
+        413, "PAYLOAD_TOO_LARGE", f"Request bodies are limited to {limit} bytes.", maxBytes=limit
+    )
