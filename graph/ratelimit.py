@@ -48,14 +48,14 @@ class _Bucket:
         self.known = 0
         self.pending = 0
         self.synced_at = time.monotonic()
-        self.sync: asyncio.Future[None] | None = None
+        self.sync: asyncio.Future[bool] | None = None
 
 
 class RateLimiter:
     def __init__(self, protection: Protection) -> None:
         self.protection = protection
         self.buckets: dict[str, _Bucket] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # background syncs
 
     def budget(self, credential: Credential) -> int:
         if credential.node_app_id is not None:
@@ -76,15 +76,15 @@ class RateLimiter:
             if len(self.buckets) > 10_000:
                 self._forget(window)
             bucket = self.buckets[key] = _Bucket(window)
-        if bucket.known + bucket.pending + cost > limit:
-            return self._refused(bucket, limit, now)
-        if bucket.pending + cost > max(limit * ALLOWANCE, cost):
-            await self._sync(db, key, bucket)
+        allowance = max(limit * ALLOWANCE, cost)
+        while True:
             if bucket.known + bucket.pending + cost > limit:
                 return self._refused(bucket, limit, now)
+            if bucket.pending + cost <= allowance or not await self._sync(db, key, bucket):
+                break  # within this process's allowance (or the database is away)
         bucket.pending += cost
         if bucket.sync is None and time.monotonic() - bucket.synced_at > SYNC_SECONDS:
-            task = asyncio.get_running_loop().create_task(self._sync(db, key, bucket))
+            task = asyncio.get_running_loop().create_task(self._background(db, key, bucket))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         remaining = max(limit - bucket.known - bucket.pending, 0)
@@ -95,25 +95,31 @@ class RateLimiter:
         remaining = max(limit - bucket.known - bucket.pending, 0)
         return Decision(False, limit, remaining, reset_at, max(math.ceil(reset_at - now), 1))
 
-    async def _sync(self, db: Database, key: str, bucket: _Bucket) -> None:
-        """Write the bucket's pending points and read the shared total back (one in flight)."""
+    async def _sync(self, db: Database, key: str, bucket: _Bucket) -> bool:
+        """Write the bucket's pending points and read the shared total back (one in flight);
+        False when the database could not be reached."""
         if bucket.sync is not None:
-            await asyncio.shield(bucket.sync)
-            return
+            return await asyncio.shield(bucket.sync)
         bucket.sync = asyncio.get_running_loop().create_future()
+        reached = False
         amount, bucket.pending = bucket.pending, 0
         try:
             total = await store.add_usage(
                 db, key, bucket.window, self.protection.window_seconds, amount
             )
             bucket.known = max(bucket.known, total)
+            reached = True
         except Exception:  # the database is away: keep counting here, try again later
             log.warning("rate limit sync failed; counting locally", exc_info=True)
             bucket.pending += amount
         finally:
             bucket.synced_at = time.monotonic()
-            bucket.sync.set_result(None)
+            bucket.sync.set_result(reached)
             bucket.sync = None
+        return reached
+
+    async def _background(self, db: Database, key: str, bucket: _Bucket) -> None:
+        await self._sync(db, key, bucket)
 
     def _forget(self, window: int) -> None:
         for key in [k for k, b in self.buckets.items() if b.window != window]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -75,7 +76,17 @@ def serve(settings: Settings) -> None:
     app = create_app(
         lambda: open_store(settings), on_ready, periodic(smtp, settings.notice_interval)
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    # SIGINT/SIGTERM: stop accepting, give requests in flight SHUTDOWN_SECONDS, then cancel
+    # them; WebSockets are closed (1012) and live subscriptions end with the lifespan.
+    # The access log is graph/observe.py's (one JSON line per request), not uvicorn's.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=float(os.environ.get("OWNERSHIP_SHUTDOWN_SECONDS", "3")),
+    )
 
 
 async def _with_store(settings: Settings, action: object) -> None:
