@@ -37,8 +37,17 @@ def _error(message: str, **extensions: Any) -> GraphQLError:
     return GraphQLError(message, extensions=extensions)
 
 
+_TIMES: dict[int, str] = {}
+
+
 def _time(epoch: int) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO 8601 in UTC; the few window ends in use are formatted once."""
+    text = _TIMES.get(epoch)
+    if text is None:
+        if len(_TIMES) > 64:
+            _TIMES.clear()
+        text = _TIMES[epoch] = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return text
 
 
 async def admit(

@@ -171,13 +171,17 @@ class Guard:
                 info.complete = True
             await send(message)
 
-        def watch_later() -> None:
+        deadline = self.protection.deadline_seconds
+        timers: list[asyncio.TimerHandle] = []
+
+        def still_running() -> None:
+            # one timer for a quick request; a slow one gets the watch and its deadline
             if body_done:
                 watch()
+            if deadline > 0:
+                timers.append(loop.call_later(max(deadline - WATCH_AFTER, 0), expire))
 
-        timers = [loop.call_later(WATCH_AFTER, watch_later)]
-        if self.protection.enabled and self.protection.deadline_seconds > 0:
-            timers.append(loop.call_later(self.protection.deadline_seconds, expire))
+        timers.append(loop.call_later(min(WATCH_AFTER, deadline or WATCH_AFTER), still_running))
         try:
             await self.app(scope, guarded_receive, guarded_send)
         except asyncio.CancelledError:

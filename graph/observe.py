@@ -45,11 +45,25 @@ ENDED = Counter(
 )
 
 
+_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+
+def _series(path: str, method: str, status: int) -> tuple[Any, Any]:
+    """The request counter and duration histogram of a (path, method, status), looked up
+    once (prometheus_client's ``labels`` takes a lock and builds a key on every call)."""
+    key = (path, method, status)
+    found = _children.get(key)
+    if found is None:
+        found = _children[key] = (REQUESTS.labels(path, method, str(status)), DURATION.labels(path))
+    return found
+
+
 def observe(scope: Any, info: Any, seconds: float) -> None:
     path = scope["path"] if scope["path"] in _PATHS else "other"
     status = info.status
-    REQUESTS.labels(path, scope["method"], str(status)).inc()
-    DURATION.labels(path).observe(seconds)
+    requests, duration = _series(path, scope["method"], status)
+    requests.inc()
+    duration.observe(seconds)
     if info.cost is not None:
         COST.observe(info.cost)
     if status == 429:

@@ -84,6 +84,7 @@ class RateLimiter:
                 break  # within this process's allowance (or the database is away)
         bucket.pending += cost
         if bucket.sync is None and time.monotonic() - bucket.synced_at > SYNC_SECONDS:
+            bucket.synced_at = time.monotonic()  # scheduled: one background sync at a time
             task = asyncio.get_running_loop().create_task(self._background(db, key, bucket))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

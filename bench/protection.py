@@ -1,0 +1,109 @@
+"""What protection costs on the fast path over HTTP, and how fast the abusive query is refused
+(issue 13). Part of ``make bench-reads``; ``python -m bench.protection`` runs it alone.
+
+The same server (bench/serve.py, records in memory, the fast front) runs with protection
+(the Guard: request id, body limit, deadline, disconnect watch, access log written to
+/dev/null, Prometheus metrics; the cost plan, the cost limit and the rate limit, with budgets
+large enough never to refuse) and without it (``OWNERSHIP_PROTECTION=0``, for this comparison
+only), alternately, twice each; the overhead is 1 - (with / without) of the summed rates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+from bench.queries import NESTED_100, TINY
+
+ABUSIVE = (
+    "{ apps(first:100){nodes{teamMembers{technicalContactOf(first:100){nodes{teamMembers"
+    "{technicalContactOf(first:100){totalCount}}}}}}}}"
+)
+HUGE = str(10**15)
+TARGETS = {"tiny": 0.10, "nested 100": 0.05}
+
+
+def _server(size: int, port: int, protection: str) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "OWNERSHIP_FAST_READS": "1",
+        "OWNERSHIP_PROTECTION": protection,
+        "OWNERSHIP_RATE_LIMIT": HUGE,
+        "OWNERSHIP_RATE_LIMIT_SUPPORT": HUGE,
+        "BENCH_ACCESS_LOG": os.devnull,
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", "bench.serve", str(size), str(port), "memory"],
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+
+
+def refusal_times(port: int, token: str, count: int = 50) -> list[float]:
+    """Milliseconds to refuse the abusive query (issue 13), one keep-alive client."""
+    import httpx
+
+    url = f"http://127.0.0.1:{port}/graphql"
+    times = []
+    with httpx.Client(headers={"Authorization": f"Bearer {token}"}) as client:
+        for _ in range(count):
+            start = time.perf_counter()
+            answer = client.post(url, json={"query": ABUSIVE})
+            times.append((time.perf_counter() - start) * 1000)
+            assert answer.json()["errors"][0]["extensions"]["code"] == "MAX_COST_EXCEEDED"
+    return times
+
+
+def overhead(size: int, seconds: float, port: int) -> None:
+    from bench.reads import _load, _wait_ready
+
+    runs = [("tiny", TINY, {}), ("nested 100", NESTED_100, {"first": 100})]
+    rates: dict[tuple[str, str], float] = {}
+    refusals: list[float] = []
+    for protection in ("0", "1", "0", "1"):
+        server = _server(size, port, protection)
+        try:
+            token = _wait_ready(server, port)
+            for label, document, variables in runs:
+                body = json.dumps({"query": document, "variables": variables})
+                rate = _load(port, token, body, seconds)
+                rates[label, protection] = rates.get((label, protection), 0) + rate
+            if protection == "1":
+                refusals += refusal_times(port, token)
+        finally:
+            server.terminate()
+            server.wait(10)
+    print(
+        f"\nprotection over HTTP (fast front, records in memory, {size:,} apps; req/s summed"
+        " over two alternating runs each):"
+    )
+    for label, _document, _variables in runs:
+        without, with_ = rates[label, "0"], rates[label, "1"]
+        cost = 1 - with_ / without
+        verdict = "ok" if cost <= TARGETS[label] else "OVER"
+        print(
+            f"  {label:<12} without {without / 2:8.0f} req/s   with {with_ / 2:8.0f} req/s"
+            f"   overhead {cost * 100:5.1f} % (target <= {TARGETS[label] * 100:.0f} %: {verdict})"
+        )
+    refusals.sort()
+    p95 = refusals[int(len(refusals) * 0.95) - 1]
+    print(
+        f"  refusing the abusive query (MAX_COST_EXCEEDED, cost 2,102,101): median"
+        f" {statistics.median(refusals):.1f} ms, p95 {p95:.1f} ms, max {refusals[-1]:.1f} ms"
+        " (target < 50 ms)"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size", type=int, default=1000)
+    parser.add_argument("--seconds", type=float, default=3)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("BENCH_PORT", "8731")))
+    args = parser.parse_args()
+    overhead(args.size, args.seconds, args.port)
