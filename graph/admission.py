@@ -56,12 +56,15 @@ async def admit(
     cost_plan: CostPlan,
     variables: dict[str, Any] | None,
     operation: str | None = None,
+    *,
+    per_request: bool = True,
 ) -> Admission:
-    """The request's admission, decided on its first call (later calls return the same)."""
-    if info is not None and info.admission is not None:
+    """The request's admission, decided on its first call (later calls return the same).
+    A WebSocket's operations (``per_request=False``) are each decided on their own."""
+    if per_request and info is not None and info.admission is not None:
         return info.admission
     admission = await _decide(info, context, cost_plan, variables)
-    if info is not None:
+    if per_request and info is not None:
         info.operation = operation
         info.admission = admission
         info.cost = admission.cost
@@ -133,8 +136,14 @@ class CostLimits(SchemaExtension):
                     cost_plan = plan_for(schema, (context.query, name), document, chosen)
                 else:
                     cost_plan = plan(schema, document, chosen)
+                websocket = request is not None and request.scope.get("type") == "websocket"
                 self.admission = await admit(
-                    info, context.context, cost_plan, context.variables, chosen
+                    info,
+                    context.context,
+                    cost_plan,
+                    context.variables,
+                    chosen,
+                    per_request=not websocket,
                 )
                 if self.admission.error is not None:
                     context.result = ExecutionResult(data=None, errors=[self.admission.error])

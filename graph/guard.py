@@ -96,6 +96,8 @@ class Guard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
+            if scope["type"] == "websocket":  # each operation: its cost and rate limit
+                scope[_KEY] = RequestInfo(os.urandom(8).hex(), self.protection, self.limiter)
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()

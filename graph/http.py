@@ -21,7 +21,7 @@ from strawberry.types.unset import UNSET, UnsetType
 
 from graph.context import Context, Loaders
 from graph.guard import error_body, request_info
-from resolvers.auth import authenticate, identify
+from resolvers.auth import identify
 from store.people import PersonRecord
 from store.records import now
 
@@ -152,10 +152,11 @@ class GraphQLView(GraphQL[Context, None]):
         value = params.get("Authorization") or params.get("authorization")
         if value is None and isinstance(params.get("token"), str):
             value = f"Bearer {params['token']}"
-        viewer = await authenticate(context.db, value if isinstance(value, str) else None)
-        if viewer is None:
+        credential = await identify(context.db, value if isinstance(value, str) else None)
+        if credential is None or credential.person is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
-        context.viewer = viewer
+        context.viewer = credential.person
+        context.credential = credential  # its operations spend the token's rate limit
         return UNSET
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:

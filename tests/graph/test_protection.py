@@ -218,3 +218,37 @@ async def test_node_tokens_have_their_own_budget(
             (await web.post("/metrics", json=body, headers=headers)).status_code for _ in range(3)
         ]
     assert statuses == [200, 200, 429]
+
+
+async def test_operations_over_a_websocket_are_held_to_the_cost_limit(
+    store: Store, db: Any, tess: PersonRecord
+) -> None:
+    import json
+
+    from websockets.asyncio.client import connect
+
+    from tests.graph.test_subscriptions import WAIT, served
+
+    token = await token_store.create_token(db, tess.id)
+    async with (
+        served(store) as (_app, address),
+        connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"]) as ws,
+    ):
+        init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
+        await ws.send(json.dumps(init))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        for ident, query in (("abusive", ABUSIVE), ("fine", "{ viewer { name } }")):
+            await ws.send(
+                json.dumps({"id": ident, "type": "subscribe", "payload": {"query": query}})
+            )
+            async with asyncio.timeout(WAIT):
+                message = json.loads(await ws.recv())
+                while message["type"] == "complete":  # the previous operation's end
+                    message = json.loads(await ws.recv())
+            assert message["id"] == ident
+            payload = message["payload"]
+            if ident == "abusive":
+                codes = [e["extensions"]["code"] for e in payload.get("errors", payload)]
+                assert codes == ["MAX_COST_EXCEEDED"]
+            else:
+                assert payload["data"] == {"viewer": {"name": "Tess"}}
