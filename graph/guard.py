@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import re
 import time
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -34,6 +35,9 @@ from graph.observe import observe
 log = logging.getLogger(__name__)
 
 REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+# request ids: this process's random prefix and a counter (unique across processes, cheap)
+_PREFIX = os.urandom(5).hex()
+_SEQUENCE = itertools.count(1)
 WATCH_AFTER = 0.05
 _KEY = "ownership.request"
 _CLIENT_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
@@ -54,7 +58,6 @@ class RequestInfo:
     started: bool = False
     complete: bool = False
     ended_by: str | None = None  # "timeout" or "disconnect"
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def request_info(scope: Any) -> RequestInfo | None:
@@ -97,7 +100,8 @@ class Guard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             if scope["type"] == "websocket":  # each operation: its cost and rate limit
-                scope[_KEY] = RequestInfo(os.urandom(8).hex(), self.protection, self.limiter)
+                request_id = f"{_PREFIX}{next(_SEQUENCE):06x}"
+                scope[_KEY] = RequestInfo(request_id, self.protection, self.limiter)
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
@@ -107,7 +111,7 @@ class Guard:
                 client_id = value.decode()
             elif name == b"content-length":
                 declared = value
-        request_id = client_id or os.urandom(8).hex()
+        request_id = client_id or f"{_PREFIX}{next(_SEQUENCE):06x}"
         info = RequestInfo(request_id, self.protection, self.limiter)
         scope[_KEY] = info
         token = REQUEST_ID.set(request_id)
