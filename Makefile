@@ -6,12 +6,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-mock test-wire lint format schema bench bench-reads clean
+.PHONY: run test test-mock test-standard test-wire lint format schema bench bench-reads clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev]' -c constraints.txt
 	touch $(STAMP)
 
 run: $(STAMP)  ## start the API with demo data on the embedded default (HOST/PORT override)
@@ -22,6 +22,9 @@ test: $(STAMP)  ## run the whole suite
 
 test-mock: $(STAMP)  ## the store and GraphQL tests on mongomock only (fast)
 	$(BIN)/pytest --tier mock $(PYTEST_ARGS)
+
+test-standard: $(STAMP)  ## the mock tier with the fast read path off (stock strawberry execution)
+	OWNERSHIP_FAST_READS=0 $(BIN)/pytest --tier mock -m "not fast_path" $(PYTEST_ARGS)
 
 test-wire: $(STAMP)  ## over the wire protocol only (MONGODB_URI, or a started test server)
 	$(BIN)/pytest --tier wire $(PYTEST_ARGS)

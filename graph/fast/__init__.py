@@ -1,30 +1,56 @@
 """The fast read path, one package behind this door.
 
-Domain modules and the application import only what is listed in ``__all__`` here;
-``tests/test_layers.py`` fails when a module outside ``graph/fast/`` imports one of its
+Domain modules and the application import only what ``__all__`` lists here;
+tests/test_layers.py fails when a module outside ``graph/fast/`` imports one of its
 submodules. Inside:
 
-- ``execution``: the compiled executor (``FastExecutionContext``) and its plan cache;
-- ``compile`` / ``runtime`` / ``fields``: code generation, batched loads, field analysis;
-- ``projection``: which stored keys a selection reads (``reads``, ``declare``);
+- ``switches``: the on/off switches and the field declarations (``loads``, ``reads``,
+  ``declare``), safe on any dependency version;
+- ``versions``: the versions it was verified against; on any other version the package
+  turns itself off (``off``: standard execution, whole documents, a front that hands every
+  request on) and says so once at startup;
+- ``execution`` / ``compile`` / ``runtime`` / ``fields``: the compiled executor;
+- ``projection``: which stored keys a selection reads;
 - ``front``: the ASGI front that answers known documents without the HTTP stack.
 """
 
 from __future__ import annotations
 
-from graph.fast.execution import PLANS, FastExecutionContext, enabled, standard
-from graph.fast.fields import loads
-from graph.fast.front import FastFront, RememberQueries
-from graph.fast.projection import (
-    connection_attributes,
-    declare,
-    reads,
-    selected_attributes,
-    whole_documents,
-)
+import logging
+import os
+
+from graph.fast.switches import declare, enabled, loads, reads, standard, whole_documents
+from graph.fast.versions import VERIFIED_WITH, unverified
+
+UNVERIFIED = unverified()
+# OWNERSHIP_VERIFY_FAST=1 runs it on unverified versions: for verifying them, never in production
+ACTIVE = not UNVERIFIED or os.environ.get("OWNERSHIP_VERIFY_FAST") == "1"
+
+if ACTIVE:
+    from graph.fast.execution import PLANS, FastExecutionContext
+    from graph.fast.front import FastFront, RememberQueries
+    from graph.fast.projection import connection_attributes, selected_attributes
+else:
+    from graph.fast.off import (
+        PLANS,
+        FastExecutionContext,
+        FastFront,
+        RememberQueries,
+        connection_attributes,
+        selected_attributes,
+    )
+
+    logging.getLogger(__name__).warning(
+        "fast read path off (standard execution): installed %s, verified with %s",
+        ", ".join(f"{name} {got}" for name, got in sorted(UNVERIFIED.items())),
+        ", ".join(f"{name} {' / '.join(sorted(v))}" for name, v in sorted(VERIFIED_WITH.items())),
+    )
 
 __all__ = [
+    "ACTIVE",
     "PLANS",
+    "UNVERIFIED",
+    "VERIFIED_WITH",
     "FastExecutionContext",
     "FastFront",
     "RememberQueries",

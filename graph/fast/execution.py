@@ -35,11 +35,7 @@ all this differentially and pins the versions it was verified against.
 from __future__ import annotations
 
 import logging
-import os
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from graphql import (
@@ -50,34 +46,16 @@ from graphql.execution.collect_fields import collect_fields
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from graph.fast.compile import MISSING, Compiler, Plan, directive_variables
-from graph.fast.fields import loads, root_names
+from graph.fast.fields import root_names
 from graph.fast.runtime import drain, real
+from graph.fast.switches import FAST, loads, standard
 
-__all__ = ["PLANS", "VERIFIED_WITH", "FastExecutionContext", "enabled", "loads", "standard"]
+__all__ = ["PLANS", "FastExecutionContext", "loads", "standard"]
 
 
-VERIFIED_WITH = {"graphql-core": "3.3.2", "strawberry-graphql": "0.341.2"}
 PLAN_CACHE_SIZE = 256
 
-_ENABLED: ContextVar[bool] = ContextVar(
-    "fast_reads", default=os.environ.get("OWNERSHIP_FAST_READS", "1") != "0"
-)
 log = logging.getLogger(__name__)
-
-
-def enabled() -> bool:
-    """Whether the compiled path (and graph/fast/front.py) may serve the current request."""
-    return _ENABLED.get()
-
-
-@contextmanager
-def standard() -> Iterator[None]:
-    """Run the block (and tasks it starts) with standard execution only."""
-    token = _ENABLED.set(False)
-    try:
-        yield
-    finally:
-        _ENABLED.reset(token)
 
 
 class _PlanCache:
@@ -161,7 +139,7 @@ class FastExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _find_plan(self, root_type: GraphQLObjectType) -> Plan | None:
         operation = self.operation
-        if self._standard or not _ENABLED.get() or operation.operation != OperationType.QUERY:
+        if self._standard or not FAST.get() or operation.operation != OperationType.QUERY:
             return None
         if operation.loc is None:
             return None

@@ -18,6 +18,8 @@ from graphql import (
 from graphql.pyutils import Undefined
 from strawberry import relay
 
+from graph.fast.switches import LOADS
+
 
 def strawberry_field(field_def: Any) -> Any:
     return (field_def.extensions or {}).get("strawberry-definition")
@@ -73,22 +75,6 @@ def direct_resolver(schema: Any, field_def: Any) -> Any | None:
         return resolver(source, **kwargs) if takes_self else resolver(**kwargs)
 
     return call
-
-
-LOADS = "fast_reads.loads"
-
-
-def loads(attribute: str, loader: str, *, many: bool) -> dict[str, Any]:
-    """Field metadata declaring a resolver that only loads stored keys through a DataLoader.
-
-    ``many=True`` declares exactly ``[x for x in await info.context.loaders.<loader>
-    .load_many(list(root.<attribute>)) if x is not None]``; ``many=False`` declares ``None if
-    root.<attribute> is None else await info.context.loaders.<loader>.load(root.<attribute>)``.
-    The compiled path then runs that load itself (same loader, same batching, same error
-    handling) instead of calling the resolver; the differential tests hold it to the
-    resolver's results.
-    """
-    return {LOADS: (attribute, loader, many)}
 
 
 def load_spec(field_def: Any) -> tuple[str, str, bool] | None:

@@ -43,7 +43,7 @@ from strawberry.types.graphql import OperationType
 
 from graph.admission import admit
 from graph.cost import CostPlan, plan_for
-from graph.fast import execution as fast
+from graph.fast.switches import enabled
 from graph.guard import request_info
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ class FastFront:
             scope["type"] != "http"
             or scope["method"] != "POST"
             or scope["path"] != self.path
-            or not fast.enabled()
+            or not enabled()
         ):
             await self.app(scope, receive, send)
             return

@@ -23,11 +23,7 @@ differential tests compare both.
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from typing import Any
 
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType
@@ -36,36 +32,11 @@ from graphql.execution.values import VariableValues
 from pydantic import BaseModel
 
 from graph.fast.fields import node_id_attr
+from graph.fast.switches import PROJECTIONS, READS
 
-READS = "projection.reads"
 CACHE_SIZE = 256
 
-_ENABLED: ContextVar[bool] = ContextVar(
-    "projections", default=os.environ.get("OWNERSHIP_PROJECTIONS", "1") != "0"
-)
-
 Attributes = frozenset[str] | None
-
-
-@contextmanager
-def whole_documents() -> Iterator[None]:
-    """Run the block (and tasks it starts) reading whole documents (no projections)."""
-    token = _ENABLED.set(False)
-    try:
-        yield
-    finally:
-        _ENABLED.reset(token)
-
-
-def reads(*attributes: str, nested: bool = False) -> dict[str, Any]:
-    """Field metadata: the resolver reads these attributes of the record it is on."""
-    return {READS: (tuple(attributes), nested)}
-
-
-def declare(field: Any, *attributes: str, nested: bool = False) -> Any:
-    """:func:`reads` for a strawberry field built by a helper; returns the field."""
-    field.metadata = {**(field.metadata or {}), **reads(*attributes, nested=nested)}
-    return field
 
 
 def _coerced(raw_info: Any) -> dict[str, Any]:
@@ -244,7 +215,7 @@ def selected_attributes(info: Any, type_name: str, model: type[BaseModel]) -> At
     Serves fields returning the record's type directly and abstract fields (``node``) whose
     runtime type it is: fragments on other types do not apply.
     """
-    if not _ENABLED.get():
+    if not PROJECTIONS.get():
         return None
     otype = _record_type(info, type_name)
 
@@ -261,7 +232,7 @@ _PAGE_FIELDS = ("pageInfo", "totalCount", "__typename")
 def connection_attributes(info: Any, type_name: str, model: type[BaseModel]) -> Attributes:
     """:func:`selected_attributes` for a connection (graph/connections.py) of such records:
     ``nodes`` and ``edges { node }``; cursors, ``pageInfo`` and ``totalCount`` need only keys."""
-    if not _ENABLED.get():
+    if not PROJECTIONS.get():
         return None
     otype = _record_type(info, type_name)
 

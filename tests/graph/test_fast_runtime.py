@@ -10,6 +10,8 @@ from strawberry.dataloader import DataLoader
 
 from graph.fast.runtime import load_batch
 
+pytestmark = pytest.mark.fast_path  # checks the fast path itself: off in `make test-standard`
+
 
 def _loader(values: Any, calls: list[list[int]]) -> DataLoader[int, Any]:
     async def load(keys: list[int]) -> Any:

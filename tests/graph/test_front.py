@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from graph import fast
 from graph.app import create_app
-from graph.fast import execution as fast
 from graph.fast.front import REMEMBERED
 from store import tokens as token_store
 from store.db import Store
@@ -26,6 +26,8 @@ from store.people import PersonRecord
 from tests.graph.test_fast import SETTINGS, World, _lenient, documents
 from tests.helpers import create_app as create_mendix_app
 from tests.helpers import gql, make_person, pid
+
+pytestmark = pytest.mark.fast_path  # checks the fast path itself: off in `make test-standard`
 
 Answer = tuple[int, list[tuple[str, str]], bytes]
 

@@ -19,8 +19,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from graph import fast
 from graph.context import Context, Loaders
-from graph.fast import execution as fast
 from graph.fast import projection
 from graph.schema import schema
 from resolvers.ids import decode
@@ -122,7 +122,7 @@ def reads() -> Iterator[list[Any]]:
 
 
 def assert_oracle(world: World, document: str, variables: dict[str, Any], viewer: Any) -> None:
-    with fast.standard(), projection.whole_documents():
+    with fast.standard(), fast.whole_documents():
         expected = world.execute(document, variables, viewer)
     projected = world.execute(document, variables, viewer)
     assert _shape(projected) == _shape(expected), document
@@ -186,7 +186,7 @@ def test_projected_reads_of_malformed_data(spoiled: World, data: Any) -> None:
     standard execution does not (with whole documents as well; graph/fast's concern)."""
     document, variables = data.draw(app_documents(spoiled.ids, roots=1))
     viewer = spoiled.viewers[data.draw(st.integers(0, 2))]
-    with fast.standard(), projection.whole_documents():
+    with fast.standard(), fast.whole_documents():
         whole = _shape(spoiled.execute(document, variables, viewer))
     with fast.standard():
         expected = _shape(spoiled.execute(document, variables, viewer))
@@ -356,7 +356,7 @@ async def test_a_malformed_unselected_field_no_longer_fails_the_read(
     await db.apps.update_one({}, {"$set": {"licenses": "garbage", "region": 7}})
     data, errors = await _execute(db, support, FULL)
     assert errors is None and data == {"apps": {"nodes": [{"name": app["name"], "version": 1}]}}
-    with projection.whole_documents():
+    with fast.whole_documents():
         data, errors = await _execute(db, support, FULL)
     assert data is None and [error["path"] for error in errors] == [["apps"]]
 
@@ -372,7 +372,7 @@ async def test_a_malformed_selected_field_fails_as_before(
     await db.apps.update_one({}, spoil)
     for document in (FULL, f'{{ app(id: "{app["id"]}") {{ name version }} }}'):
         projected = await _execute(db, support, document)
-        with projection.whole_documents():
+        with fast.whole_documents():
             assert await _execute(db, support, document) == projected
         assert projected[1] is not None
     key = decode(app["id"], "App")
