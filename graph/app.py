@@ -17,16 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from graph.fast import FastFront
 from graph.guard import Guard
-from graph.http import GraphQLView
+from graph.http import GraphQLView, http_error
 from graph.limits import Protection
 from graph.metrics import metrics_endpoint
 from graph.observe import prometheus_endpoint
@@ -46,6 +47,12 @@ Background = Callable[[Store], Awaitable[Callable[[], Awaitable[None]]]]
 
 
 READY_TIMEOUT = 2.0
+
+
+async def _refusal(request: Request, error: Exception) -> Response:
+    """Starlette's own refusals (unknown path, method not allowed) as GraphQL errors."""
+    assert isinstance(error, HTTPException)
+    return http_error(error.status_code, error.detail, error.headers)
 
 
 def middleware(
@@ -158,5 +165,6 @@ def create_app(
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=middleware(view, protection, limiter, extra_middleware),
+        exception_handlers={HTTPException: _refusal},
         lifespan=lifespan,
     )

@@ -113,6 +113,20 @@ async def test_bad_bodies_get_a_graphql_error_and_the_client_goes_on(
     assert (await web.post("/graphql", json=VIEWER, headers=auth)).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("PUT", "/graphql", 405, "METHOD_NOT_ALLOWED"),
+        ("GET", "/nothing-here", 404, "NOT_FOUND"),
+        ("GET", "/metrics", 405, "METHOD_NOT_ALLOWED"),
+    ],
+)
+async def test_refusals_of_the_router_are_graphql_errors_too(
+    web: httpx.AsyncClient, method: str, path: str, status: int, code: str
+) -> None:
+    _graphql_error(await web.request(method, path), status, code)
+
+
 async def test_deadline_ends_a_slow_request_with_timeout(
     store: Store, auth: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
