@@ -7,10 +7,8 @@
 - every error it answers is GraphQL JSON, an unexpected one logged with the request id;
 - one access log line and the Prometheus metrics per request (graph/observe.py).
 
-Timers, not tasks: the deadline is a ``call_later`` that cancels the request's task, and the
-disconnect watch starts only for a request still running after ``WATCH_AFTER`` seconds (or
-once the application itself waits for a message after the body), so a quick request pays
-for two timer handles.
+Nothing is armed per request: graph/flight.py's sweeper starts the disconnect watch of a
+request still running after 50 ms and cancels one past its deadline.
 """
 
 from __future__ import annotations
@@ -27,8 +25,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from graph.flight import BodyTooLarge, Flight, Sweeper
 from graph.limits import Protection
 from graph.observe import observe
 
@@ -38,7 +37,6 @@ REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
 # request ids: this process's random prefix and a counter (unique across processes, cheap)
 _PREFIX = os.urandom(5).hex()
 _SEQUENCE = itertools.count(1)
-WATCH_AFTER = 0.05
 _KEY = "ownership.request"
 _CLIENT_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 
@@ -62,10 +60,6 @@ class RequestInfo:
 
 def request_info(scope: Any) -> RequestInfo | None:
     return scope.get(_KEY) if isinstance(scope, dict) else None
-
-
-class BodyTooLarge(Exception):
-    pass
 
 
 def error_body(status: int, code: str, message: str, **extensions: Any) -> bytes:
@@ -96,6 +90,7 @@ class Guard:
         self.app = app
         self.protection = protection
         self.limiter = limiter
+        self.sweeper = Sweeper(protection.deadline_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -125,80 +120,24 @@ class Guard:
         self, scope: Scope, receive: Receive, send: Send, info: RequestInfo, declared: Any
     ) -> None:
         limit = self.protection.max_body_bytes
-        id_header = (b"x-request-id", info.request_id.encode())
         if declared is not None and declared.isdigit() and int(declared) > limit:
             info.status = 413
+            id_header = (b"x-request-id", info.request_id.encode())
             await send_error(send, 413, _too_large(limit), [id_header])
             return
-        loop = asyncio.get_running_loop()
-        task = asyncio.current_task()
-        assert task is not None
-        received = 0
-        body_done = False
-        watcher: asyncio.Task[Message] | None = None
-
-        def on_message(done: asyncio.Task[Message]) -> None:
-            if done.cancelled() or info.complete:
-                return
-            if done.exception() is None and done.result()["type"] == "http.disconnect":
-                info.ended_by = info.ended_by or "disconnect"
-                task.cancel()
-
-        def watch() -> asyncio.Task[Message]:
-            nonlocal watcher
-            if watcher is None:
-                watcher = loop.create_task(receive())
-                watcher.add_done_callback(on_message)
-            return watcher
-
-        def expire() -> None:
-            if not info.complete and info.ended_by is None:
-                info.ended_by = "timeout"
-                task.cancel()
-
-        async def guarded_receive() -> Message:
-            nonlocal received, body_done
-            if body_done:
-                return await asyncio.shield(watch())
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    raise BodyTooLarge
-                body_done = not message.get("more_body", False)
-            return message
-
-        async def guarded_send(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                info.started = True
-                info.status = message["status"]
-                message["headers"] = [*message.get("headers", ()), id_header]
-            elif not message.get("more_body", False):
-                info.complete = True
-            await send(message)
-
-        deadline = self.protection.deadline_seconds
-        timers: list[asyncio.TimerHandle] = []
-
-        def still_running() -> None:
-            # one timer for a quick request; a slow one gets the watch and its deadline
-            if body_done:
-                watch()
-            if deadline > 0:
-                timers.append(loop.call_later(max(deadline - WATCH_AFTER, 0), expire))
-
-        timers.append(loop.call_later(min(WATCH_AFTER, deadline or WATCH_AFTER), still_running))
+        flight = Flight(info, receive, send, limit)
+        self.sweeper.add(flight)
         try:
-            await self.app(scope, guarded_receive, guarded_send)
+            await self.app(scope, flight.receive, flight.send)
         except asyncio.CancelledError:
             if info.ended_by is None:
                 raise
-            task.uncancel()
-            await self._ended(send, info, id_header)
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            await self._ended(send, info, flight.id_header)
         except BodyTooLarge:
             info.status = 413
             if not info.started:
-                await send_error(send, 413, _too_large(limit), [id_header])
+                await send_error(send, 413, _too_large(limit), [flight.id_header])
         except Exception:
             log.exception("unexpected error [request %s]", info.request_id)
             info.status = 500
@@ -209,12 +148,10 @@ class Guard:
                     "Unexpected server error",
                     requestId=info.request_id,
                 )
-                await send_error(send, 500, body, [id_header])
+                await send_error(send, 500, body, [flight.id_header])
         finally:
-            for timer in timers:
-                timer.cancel()
-            if watcher is not None and not watcher.done():
-                watcher.cancel()
+            self.sweeper.remove(flight)
+            flight.close()
 
     async def _ended(self, send: Send, info: RequestInfo, id_header: tuple[bytes, bytes]) -> None:
         if info.ended_by == "disconnect":

@@ -10,10 +10,14 @@ Metrics are served by :func:`prometheus_endpoint` (``GET /prometheus``, not the 
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left
+from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -21,55 +25,99 @@ access_log = logging.getLogger("ownership.access")
 
 _PATHS = frozenset({"/graphql", "/metrics", "/healthz", "/readyz", "/prometheus", "/"})
 
-REQUESTS = Counter(
-    "ownership_http_requests_total", "HTTP requests answered", ["path", "method", "status"]
-)
-DURATION = Histogram(
-    "ownership_http_request_duration_seconds",
-    "Time from the request's arrival to its last byte",
-    ["path"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
-)
-COST = Histogram(
-    "ownership_query_cost",
-    "Cost points of admitted or refused GraphQL operations",
-    buckets=(1, 10, 100, 1_000, 10_000, 100_000, 1_000_000),
-)
-RATE_LIMITED = Counter(
-    "ownership_rate_limited_total", "Requests refused by a token's rate limit (429)"
-)
-ENDED = Counter(
-    "ownership_requests_ended_total",
-    "Requests stopped before their answer: deadline (timeout) or client gone (disconnect)",
-    ["reason"],
-)
+DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+COST_BUCKETS = (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000)
 
 
-_children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+class _Histogram:
+    __slots__ = ("bounds", "counts", "total")
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)  # the last one: above every bound (+Inf)
+        self.total = 0.0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect_left(self.bounds, value)] += 1
+        self.total += value
+
+    def buckets(self) -> list[tuple[str, float]]:
+        cumulative, out = 0, []
+        for bound, count in zip((*self.bounds, float("inf")), self.counts, strict=True):
+            cumulative += count
+            out.append(("+Inf" if bound == float("inf") else str(bound), cumulative))
+        return out
 
 
-def _series(path: str, method: str, status: int) -> tuple[Any, Any]:
-    """The request counter and duration histogram of a (path, method, status), looked up
-    once (prometheus_client's ``labels`` takes a lock and builds a key on every call)."""
-    key = (path, method, status)
-    found = _children.get(key)
-    if found is None:
-        found = _children[key] = (REQUESTS.labels(path, method, str(status)), DURATION.labels(path))
-    return found
+class _Stats:
+    """Counted in plain Python per request (a few dictionary and list updates); turned into
+    Prometheus metric families by prometheus-client when scraped (:class:`_Collector`)."""
+
+    def __init__(self) -> None:
+        self.requests: dict[tuple[str, str, str], int] = {}
+        self.durations: dict[str, _Histogram] = {}
+        self.cost = _Histogram(COST_BUCKETS)
+        self.rate_limited = 0
+        self.ended: dict[str, int] = {}
+
+
+STATS = _Stats()
+
+
+class _Collector(Collector):
+    def collect(self) -> Iterator[Metric]:
+        requests = CounterMetricFamily(
+            "ownership_http_requests", "HTTP requests answered", labels=["path", "method", "status"]
+        )
+        for labels, count in list(STATS.requests.items()):
+            requests.add_metric(list(labels), count)
+        yield requests
+        durations = HistogramMetricFamily(
+            "ownership_http_request_duration_seconds",
+            "Time from the request's arrival to its last byte",
+            labels=["path"],
+        )
+        for path, histogram in list(STATS.durations.items()):
+            durations.add_metric([path], histogram.buckets(), histogram.total)
+        yield durations
+        cost = HistogramMetricFamily(
+            "ownership_query_cost", "Cost points of admitted or refused GraphQL operations"
+        )
+        cost.add_metric([], STATS.cost.buckets(), STATS.cost.total)
+        yield cost
+        yield CounterMetricFamily(
+            "ownership_rate_limited",
+            "Requests refused by a token's rate limit (429)",
+            value=STATS.rate_limited,
+        )
+        ended = CounterMetricFamily(
+            "ownership_requests_ended",
+            "Requests stopped before their answer: deadline (timeout) or client gone (disconnect)",
+            labels=["reason"],
+        )
+        for reason, count in list(STATS.ended.items()):
+            ended.add_metric([reason], count)
+        yield ended
+
+
+REGISTRY.register(_Collector())
 
 
 def observe(scope: Any, info: Any, seconds: float) -> None:
     path = scope["path"] if scope["path"] in _PATHS else "other"
     status = info.status
-    requests, duration = _series(path, scope["method"], status)
-    requests.inc()
-    duration.observe(seconds)
+    key = (path, scope["method"], str(status))
+    STATS.requests[key] = STATS.requests.get(key, 0) + 1
+    histogram = STATS.durations.get(path)
+    if histogram is None:
+        histogram = STATS.durations[path] = _Histogram(DURATION_BUCKETS)
+    histogram.observe(seconds)
     if info.cost is not None:
-        COST.observe(info.cost)
+        STATS.cost.observe(info.cost)
     if status == 429:
-        RATE_LIMITED.inc()
+        STATS.rate_limited += 1
     if info.ended_by is not None:
-        ENDED.labels(info.ended_by).inc()
+        STATS.ended[info.ended_by] = STATS.ended.get(info.ended_by, 0) + 1
     if access_log.isEnabledFor(logging.INFO):
         line = {
             "requestId": info.request_id,

@@ -43,11 +43,11 @@ class Decision:
 class _Bucket:
     __slots__ = ("known", "pending", "sync", "synced_at", "window")
 
-    def __init__(self, window: int) -> None:
+    def __init__(self, window: int, now: float) -> None:
         self.window = window
         self.known = 0
         self.pending = 0
-        self.synced_at = time.monotonic()
+        self.synced_at = now
         self.sync: asyncio.Future[bool] | None = None
 
 
@@ -57,17 +57,16 @@ class RateLimiter:
         self.buckets: dict[str, _Bucket] = {}
         self._tasks: set[asyncio.Task[None]] = set()  # background syncs
 
-    def budget(self, credential: Credential) -> int:
-        if credential.node_app_id is not None:
-            return self.protection.budget_node
-        if credential.person is not None and credential.person.is_support:
-            return self.protection.budget_support
-        return self.protection.budget_person
-
     async def charge(self, db: Database, credential: Credential, cost: int) -> Decision:
         """Admit ``cost`` points for the token (counted) or refuse (nothing counted)."""
-        limit = self.budget(credential)
-        size = self.protection.window_seconds
+        protection = self.protection
+        if credential.node_app_id is not None:
+            limit = protection.budget_node
+        elif credential.person is not None and credential.person.is_support:
+            limit = protection.budget_support
+        else:
+            limit = protection.budget_person
+        size = protection.window_seconds
         now = time.time()
         window = int(now // size) * size
         key = credential.token_id
@@ -75,7 +74,7 @@ class RateLimiter:
         if bucket is None or bucket.window != window:
             if len(self.buckets) > 10_000:
                 self._forget(window)
-            bucket = self.buckets[key] = _Bucket(window)
+            bucket = self.buckets[key] = _Bucket(window, now)
         allowance = max(limit * ALLOWANCE, cost)
         while True:
             if bucket.known + bucket.pending + cost > limit:
@@ -83,13 +82,13 @@ class RateLimiter:
             if bucket.pending + cost <= allowance or not await self._sync(db, key, bucket):
                 break  # within this process's allowance (or the database is away)
         bucket.pending += cost
-        if bucket.sync is None and time.monotonic() - bucket.synced_at > SYNC_SECONDS:
-            bucket.synced_at = time.monotonic()  # scheduled: one background sync at a time
+        if bucket.sync is None and now - bucket.synced_at > SYNC_SECONDS:
+            bucket.synced_at = now  # scheduled: one background sync at a time
             task = asyncio.get_running_loop().create_task(self._background(db, key, bucket))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        remaining = max(limit - bucket.known - bucket.pending, 0)
-        return Decision(True, limit, remaining, window + size, 0)
+        remaining = limit - bucket.known - bucket.pending
+        return Decision(True, limit, remaining if remaining > 0 else 0, window + size, 0)
 
     def _refused(self, bucket: _Bucket, limit: int, now: float) -> Decision:
         reset_at = bucket.window + self.protection.window_seconds
@@ -114,7 +113,7 @@ class RateLimiter:
             log.warning("rate limit sync failed; counting locally", exc_info=True)
             bucket.pending += amount
         finally:
-            bucket.synced_at = time.monotonic()
+            bucket.synced_at = time.time()
             bucket.sync.set_result(reached)
             bucket.sync = None
         return reached
