@@ -21,6 +21,7 @@ from strawberry.types.graphql import OperationType
 from graph.cost import CostPlan, ListTooLong, plan, plan_for
 from graph.guard import RequestInfo, request_info
 from graph.limits import Protection
+from graph.ratelimit import Decision
 
 DEFAULT = Protection()
 
@@ -63,7 +64,20 @@ async def admit(
     A WebSocket's operations (``per_request=False``) are each decided on their own."""
     if per_request and info is not None and info.admission is not None:
         return info.admission
-    admission = await _decide(info, context, cost_plan, variables)
+    protection = info.protection if info is not None else DEFAULT
+    cost, admission = _judge(protection, cost_plan, variables)
+    if admission is None:
+        credential = getattr(context, "credential", None)
+        limiter = info.limiter if info is not None else None
+        if limiter is None or credential is None:
+            admission = Admission(cost, None)
+        else:
+            info.token_id = credential.token_id  # type: ignore[union-attr]
+            points = cost if cost > 0 else 1
+            decision = limiter.try_charge(context.db, credential, points)
+            if decision is None:  # past this process's allowance: one database round trip
+                decision = await limiter.charge(context.db, credential, points)
+            admission = _charged(protection, cost, decision)
     if per_request and info is not None:
         info.operation = operation
         info.admission = admission
@@ -71,30 +85,28 @@ async def admit(
     return admission
 
 
-async def _decide(
-    info: RequestInfo | None, context: Any, cost_plan: CostPlan, variables: dict[str, Any] | None
-) -> Admission:
-    protection = info.protection if info is not None else DEFAULT
+def _judge(
+    protection: Protection, cost_plan: CostPlan, variables: dict[str, Any] | None
+) -> tuple[int, Admission | None]:
+    """The operation's cost, and its refusal when a list or the cost is over the limit."""
     try:
         cost = cost_plan.cost(variables)
     except ListTooLong as refusal:
         error = _error(
             str(refusal), code="LIST_SIZE_EXCEEDED", argument=refusal.where, size=refusal.size
         )
-        return Admission(0, None, error)
+        return 0, Admission(0, None, error)
     if cost > protection.max_cost:
         message = (
             f"This query may cost {cost} points; at most {protection.max_cost} are allowed per"
             " request. Ask for fewer items (first/last) or nest fewer connections."
         )
         error = _error(message, code="MAX_COST_EXCEEDED", cost=cost, maxCost=protection.max_cost)
-        return Admission(cost, None, error)
-    credential = getattr(context, "credential", None)
-    limiter = info.limiter if info is not None else None
-    if limiter is None or credential is None:
-        return Admission(cost, None)
-    info.token_id = credential.token_id  # type: ignore[union-attr]
-    decision = await limiter.charge(context.db, credential, max(cost, 1))
+        return cost, Admission(cost, None, error)
+    return cost, None
+
+
+def _charged(protection: Protection, cost: int, decision: Decision) -> Admission:
     extension = {
         "requested": cost,
         "limit": decision.limit,

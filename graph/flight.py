@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable
 from typing import Any
 
 from starlette.types import Message, Receive, Send
@@ -62,7 +63,8 @@ class Flight:
             self.body_done = not message.get("more_body", False)
         return message
 
-    async def send(self, message: Message) -> None:
+    def send(self, message: Message) -> Awaitable[None]:
+        # a plain function handing back the server's own awaitable: no coroutine of its own
         info = self.info
         if message["type"] == "http.response.start":
             info.started = True
@@ -70,7 +72,7 @@ class Flight:
             message["headers"] = [*message.get("headers", ()), self.id_header]
         elif not message.get("more_body", False):
             info.complete = True
-        await self.raw_send(message)
+        return self.raw_send(message)
 
     def watch(self) -> asyncio.Task[Message]:
         if self.watcher is None:

@@ -110,24 +110,12 @@ class Guard:
         info = RequestInfo(request_id, self.protection, self.limiter)
         scope[_KEY] = info
         token = REQUEST_ID.set(request_id)
-        try:
-            await self._run(scope, receive, send, info, declared)
-        finally:
-            REQUEST_ID.reset(token)
-            observe(scope, info, time.perf_counter() - start)
-
-    async def _run(
-        self, scope: Scope, receive: Receive, send: Send, info: RequestInfo, declared: Any
-    ) -> None:
         limit = self.protection.max_body_bytes
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            info.status = 413
-            id_header = (b"x-request-id", info.request_id.encode())
-            await send_error(send, 413, _too_large(limit), [id_header])
-            return
         flight = Flight(info, receive, send, limit)
-        self.sweeper.add(flight)
         try:
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                raise BodyTooLarge
+            self.sweeper.add(flight)
             await self.app(scope, flight.receive, flight.send)
         except asyncio.CancelledError:
             if info.ended_by is None:
@@ -152,6 +140,8 @@ class Guard:
         finally:
             self.sweeper.remove(flight)
             flight.close()
+            REQUEST_ID.reset(token)
+            observe(scope, info, time.perf_counter() - start)
 
     async def _ended(self, send: Send, info: RequestInfo, id_header: tuple[bytes, bytes]) -> None:
         if info.ended_by == "disconnect":

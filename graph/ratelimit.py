@@ -57,8 +57,9 @@ class RateLimiter:
         self.buckets: dict[str, _Bucket] = {}
         self._tasks: set[asyncio.Task[None]] = set()  # background syncs
 
-    async def charge(self, db: Database, credential: Credential, cost: int) -> Decision:
-        """Admit ``cost`` points for the token (counted) or refuse (nothing counted)."""
+    def try_charge(self, db: Database, credential: Credential, cost: int) -> Decision | None:
+        """The decision without waiting, or None when this process must first write what it
+        admitted (its allowance is spent): then :meth:`charge`."""
         protection = self.protection
         if credential.node_app_id is not None:
             limit = protection.budget_node
@@ -75,12 +76,10 @@ class RateLimiter:
             if len(self.buckets) > 10_000:
                 self._forget(window)
             bucket = self.buckets[key] = _Bucket(window, now)
-        allowance = max(limit * ALLOWANCE, cost)
-        while True:
-            if bucket.known + bucket.pending + cost > limit:
-                return self._refused(bucket, limit, now)
-            if bucket.pending + cost <= allowance or not await self._sync(db, key, bucket):
-                break  # within this process's allowance (or the database is away)
+        if bucket.known + bucket.pending + cost > limit:
+            return self._refused(bucket, limit, now)
+        if bucket.pending + cost > max(limit * ALLOWANCE, cost):
+            return None
         bucket.pending += cost
         if bucket.sync is None and now - bucket.synced_at > SYNC_SECONDS:
             bucket.synced_at = now  # scheduled: one background sync at a time
@@ -89,6 +88,29 @@ class RateLimiter:
             task.add_done_callback(self._tasks.discard)
         remaining = limit - bucket.known - bucket.pending
         return Decision(True, limit, remaining if remaining > 0 else 0, window + size, 0)
+
+    async def charge(self, db: Database, credential: Credential, cost: int) -> Decision:
+        """Admit ``cost`` points for the token (counted) or refuse (nothing counted), writing
+        this process's points to the shared count first when its allowance is spent."""
+        while True:
+            decision = self.try_charge(db, credential, cost)
+            if decision is not None:
+                return decision
+            bucket = self.buckets[credential.token_id]
+            if not await self._sync(db, credential.token_id, bucket):
+                bucket.pending += cost  # the database is away: admit, counted here
+                protection = self.protection
+                limit = (
+                    protection.budget_node
+                    if credential.node_app_id is not None
+                    else protection.budget_support
+                    if credential.person is not None and credential.person.is_support
+                    else protection.budget_person
+                )
+                remaining = max(limit - bucket.known - bucket.pending, 0)
+                return Decision(
+                    True, limit, remaining, bucket.window + protection.window_seconds, 0
+                )
 
     def _refused(self, bucket: _Bucket, limit: int, now: float) -> Decision:
         reset_at = bucket.window + self.protection.window_seconds

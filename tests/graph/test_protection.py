@@ -253,3 +253,20 @@ async def test_operations_over_a_websocket_are_held_to_the_cost_limit(
                 assert codes == ["MAX_COST_EXCEEDED"]
             else:
                 assert payload["data"] == {"viewer": {"name": "Tess"}}
+
+
+async def test_without_the_database_a_process_counts_alone(
+    store: Store, db: Any, tess: PersonRecord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The shared count cannot be written: requests are still answered, and the process
+    still refuses once its own count passes the budget."""
+    from store import ratelimits
+
+    async def away(*_args: Any, **_kwargs: Any) -> int:
+        raise ConnectionError("no primary")
+
+    monkeypatch.setattr(ratelimits, "add_usage", away)
+    token = await token_store.create_token(db, tess.id)
+    async with _client(store, Protection(budget_person=3)) as web:
+        statuses = [(await _post(web, token, "{ viewer { name } }")).status_code for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429]
