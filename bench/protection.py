@@ -1,11 +1,11 @@
 """What protection costs on the fast path over HTTP, and how fast the abusive query is refused
 (issue 13). Part of ``make bench-reads``; ``python -m bench.protection`` runs it alone.
 
-The same server (bench/serve.py, records in memory, the fast front) runs with protection
-(the Guard: request id, body limit, deadline, disconnect watch, access log written to
-/dev/null, Prometheus metrics; the cost plan, the cost limit and the rate limit, with budgets
-large enough never to refuse) and without it (``OWNERSHIP_PROTECTION=0``, for this comparison
-only), alternately, twice each; the overhead is 1 - (with / without) of the summed rates.
+The same server (bench/serve.py, records in memory, the fast front) runs without protection
+(``OWNERSHIP_PROTECTION=0``, for this comparison only) and with it (the Guard: request id,
+body limit, deadline, disconnect watch, Prometheus metrics; the cost plan, the cost limit and
+the rate limit, with budgets large enough never to refuse), once with the access log written
+(to /dev/null) and once with it off; alternately, twice each.
 """
 
 from __future__ import annotations
@@ -28,15 +28,25 @@ HUGE = str(10**15)
 TARGETS = {"tiny": 0.10, "nested 100": 0.05}
 
 
-def _server(size: int, port: int, protection: str) -> subprocess.Popen[str]:
+# (label, OWNERSHIP_PROTECTION, access log file or None)
+CONFIGS = [
+    ("without protection", "0", None),
+    ("with protection, access log written", "1", os.devnull),
+    ("with protection, access log off", "1", None),
+]
+
+
+def _server(size: int, port: int, protection: str, log: str | None) -> subprocess.Popen[str]:
     env = {
         **os.environ,
         "OWNERSHIP_FAST_READS": "1",
         "OWNERSHIP_PROTECTION": protection,
         "OWNERSHIP_RATE_LIMIT": HUGE,
         "OWNERSHIP_RATE_LIMIT_SUPPORT": HUGE,
-        "BENCH_ACCESS_LOG": os.devnull,
     }
+    env.pop("BENCH_ACCESS_LOG", None)
+    if log is not None:
+        env["BENCH_ACCESS_LOG"] = log
     return subprocess.Popen(
         [sys.executable, "-m", "bench.serve", str(size), str(port), "memory"],
         stdout=subprocess.PIPE,
@@ -66,31 +76,33 @@ def overhead(size: int, seconds: float, port: int) -> None:
     runs = [("tiny", TINY, {}), ("nested 100", NESTED_100, {"first": 100})]
     rates: dict[tuple[str, str], float] = {}
     refusals: list[float] = []
-    for protection in ("0", "1", "0", "1"):
-        server = _server(size, port, protection)
+    for label, protection, log in CONFIGS * 2:  # alternately, twice each
+        server = _server(size, port, protection, log)
         try:
             token = _wait_ready(server, port)
-            for label, document, variables in runs:
+            for query, document, variables in runs:
                 body = json.dumps({"query": document, "variables": variables})
                 rate = _load(port, token, body, seconds)
-                rates[label, protection] = rates.get((label, protection), 0) + rate
-            if protection == "1":
+                rates[query, label] = rates.get((query, label), 0) + rate
+            if log is not None:
                 refusals += refusal_times(port, token)
         finally:
             server.terminate()
             server.wait(10)
     print(
-        f"\nprotection over HTTP (fast front, records in memory, {size:,} apps; req/s summed"
-        " over two alternating runs each):"
+        f"\nprotection over HTTP (fast front, records in memory, {size:,} apps; req/s, mean of"
+        " two alternating runs each; overhead = 1 - with / without):"
     )
-    for label, _document, _variables in runs:
-        without, with_ = rates[label, "0"], rates[label, "1"]
-        cost = 1 - with_ / without
-        verdict = "ok" if cost <= TARGETS[label] else "OVER"
-        print(
-            f"  {label:<12} without {without / 2:8.0f} req/s   with {with_ / 2:8.0f} req/s"
-            f"   overhead {cost * 100:5.1f} % (target <= {TARGETS[label] * 100:.0f} %: {verdict})"
-        )
+    base = CONFIGS[0][0]
+    for query, _document, _variables in runs:
+        without = rates[query, base]
+        cells = f"  {query:<11} {base} {without / 2:7.0f} req/s"
+        for label, _protection, _log in CONFIGS[1:]:
+            with_ = rates[query, label]
+            cost = 1 - with_ / without
+            verdict = "ok" if cost <= TARGETS[query] else "OVER"
+            cells += f"; {label} {with_ / 2:7.0f} req/s, overhead {cost * 100:5.1f} % ({verdict})"
+        print(f"{cells}  [target <= {TARGETS[query] * 100:.0f} %]")
     refusals.sort()
     p95 = refusals[int(len(refusals) * 0.95) - 1]
     print(
