@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 from strawberry.tools import merge_types
 
 from graph import alerts, apps, environments, licenses, notifications, people, reports, support
 from graph.audit import AuditEvent
 from graph.fast import FastExecutionContext, RememberQueries
 from graph.limits import limit_extensions
+<<<<<<< HEAD
 from graph.masking import Schema, ShapeErrors
+=======
+from graph.masking import ShapeErrors
+from graph.nodes import NodeFields
+>>>>>>> main
 
 
 @strawberry.type
-class NodeQuery:
-    node: relay.Node | None = relay.node(description="Any object you may see, by global ID.")
-    nodes: list[relay.Node | None] = relay.node(description="Many objects by global ID.")
+class NodeQuery(NodeFields):
+    """``node(id:)`` and ``nodes(ids:)`` (graph/nodes.py)."""
 
 
 Query = merge_types(

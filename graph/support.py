@@ -72,13 +72,19 @@ class SupportRequest(relay.Node):
     ) -> Person | None:
         return await info.context.loaders.people.load(root.requester_id)  # type: ignore[return-value]
 
-    @strawberry.field(description="CHANGE: the person to add as a technical contact (A5).")
+    @strawberry.field(
+        description="CHANGE: the person to add as a technical contact (A5); null while they "
+        "are someone you may not see (not on any of your apps' teams)."
+    )
     async def technical_contact(
         self, root: strawberry.Parent[SupportRequestRecord], info: Info
     ) -> Person | None:
+        # named by the submitter, so read in the viewer's scope (never disclosed otherwise)
+        from graph.visibility import visible_people
+
         if root.technical_contact_id is None:
             return None
-        return await info.context.loaders.people.load(root.technical_contact_id)  # type: ignore[return-value]
+        return await visible_people(info.context).load(root.technical_contact_id)  # type: ignore[return-value]
 
     @strawberry.field
     async def app(self, root: strawberry.Parent[SupportRequestRecord], info: Info) -> AppRef | None:

@@ -9,6 +9,11 @@ Message-ID show it once. No message is lost: it leaves the queue only by being m
 FAILED after ``max_attempts`` (kept with its last error, visible through the API). Exactly-once
 across SMTP is not achievable (the server's acceptance and our mark can't be one atomic step).
 
+One bad message never jams the outbox: any error building or sending it (an unsafe header
+stored before inputs refused control characters, a refusal by the server, a bug) sends that
+message alone to back-off and, after ``max_attempts``, to FAILED with the error kept; the pass
+goes on with the others.
+
 Without SMTP settings (``SMTP_HOST`` unset) nothing is sent: mail stays PENDING in the outbox
 and the API shows it (``notifications``).
 """
@@ -26,6 +31,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 
+from resolvers.inputs import control_characters
 from store import notifications as outbox
 from store.db import Database
 from store.notifications import NotificationRecord
@@ -76,14 +82,27 @@ class SmtpSettings:
         return min(self.backoff * (2 ** max(attempts - 1, 0)), self.max_backoff)
 
 
+class UnsafeHeader(ValueError):
+    """A header value holds a line break or another control character (stored before inputs
+    refused them): the message is not sent, it fails like any other error."""
+
+
 def build_message(settings: SmtpSettings, message: NotificationRecord) -> EmailMessage:
+    """The email for an outbox message; UnsafeHeader when a header would carry a control
+    character (no header injection, whatever is stored)."""
+    headers = {
+        "From": settings.sender,
+        "To": message.to_email,
+        "Subject": message.subject,
+        "Message-ID": message.message_id,
+        "Date": format_datetime(message.created_at),
+        "X-Notification-Kind": message.kind.value,
+    }
     email = EmailMessage()
-    email["From"] = settings.sender
-    email["To"] = message.to_email
-    email["Subject"] = message.subject
-    email["Message-ID"] = message.message_id
-    email["Date"] = format_datetime(message.created_at)
-    email["X-Notification-Kind"] = message.kind.value
+    for name, value in headers.items():
+        if control_characters(value):
+            raise UnsafeHeader(f"the {name} header would contain a control character: {value!r}")
+        email[name] = value
     email.set_content(message.body)
     return email
 
@@ -138,7 +157,7 @@ async def deliver_pending(
             break
         try:
             await send(settings, build_message(settings, message))
-        except (OSError, smtplib.SMTPException) as error:
+        except Exception as error:  # whatever it is, this message alone fails (and retries)
             final = message.attempts >= settings.max_attempts
             retry_at = None if final else moment + settings.retry_delay(message.attempts)
             await outbox.mark_failed(

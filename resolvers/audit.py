@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from bson import ObjectId
 
-from resolvers.people import visible_people
 from store import apps as app_store
 from store import audit as audit_store
 from store.audit import AuditEventRecord
@@ -28,17 +27,18 @@ async def person_events(
 async def visible_events(
     db: Database, viewer: PersonRecord, ids: list[ObjectId]
 ) -> list[AuditEventRecord | None]:
-    """Events by ID, each visible only to those who may see its app or its person."""
+    """Events by ID. An app's event is visible exactly when its app is (whoever it names);
+    an event about a person alone (creation, MendixID, status) to that person and Support."""
     events = await audit_store.get_events(db, ids)
     if viewer.is_support:
         return events
-    app_ids = [event.app_id for event in events if event and event.app_id]
+    app_ids = list({event.app_id for event in events if event and event.app_id})
     apps = await app_store.get_apps(db, app_ids, app_store.visible_to(viewer.id))
     seen_apps = {app.id for app in apps if app}
-    person_ids = [event.person_id for event in events if event and event.person_id]
-    people = await visible_people(db, viewer, person_ids)
-    seen_people = {person.id for person in people if person}
-    return [
-        event if event and (event.app_id in seen_apps or event.person_id in seen_people) else None
-        for event in events
-    ]
+    return [event if event and _visible(event, viewer, seen_apps) else None for event in events]
+
+
+def _visible(event: AuditEventRecord, viewer: PersonRecord, seen_apps: set[ObjectId]) -> bool:
+    if event.app_id is not None:
+        return event.app_id in seen_apps
+    return event.person_id is not None and event.person_id == viewer.id

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from typing import Annotated
 
 from bson import ObjectId
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError
+
+from resolvers.errors import ErrorCode, fail
 
 MAX_ID_LENGTH = 100
 
@@ -50,3 +53,29 @@ EnvironmentId = Annotated[ObjectId, _checked("Environment")]
 def parse_key(value: str) -> ObjectId | None:
     """The ObjectId in the key part of a global ID, or None."""
     return ObjectId(value) if len(value) == 24 and ObjectId.is_valid(value) else None
+
+
+_TYPE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def split_global(value: object) -> tuple[str, ObjectId | None] | None:
+    """``(type name, key)`` of a well-formed global ID (base64 of ``Type:key``), whatever the
+    type; the key is None when it is not an ObjectId. None when the ID is malformed."""
+    if not isinstance(value, str) or not value or len(value) > MAX_ID_LENGTH:
+        return None
+    try:
+        text = base64.b64decode(value, validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    type_name, colon, key = text.partition(":")
+    if not colon or not key or not _TYPE_NAME.match(type_name):
+        return None
+    return type_name, (ObjectId(key) if len(key) == 24 and ObjectId.is_valid(key) else None)
+
+
+def global_id(value: object, field: list[str]) -> tuple[str, ObjectId | None]:
+    """:func:`split_global`, refusing a malformed ID (INVALID_ID at ``field``)."""
+    split = split_global(value)
+    if split is None:
+        fail(ErrorCode.INVALID_ID, f"{field[-1]}: is not a valid global ID", field)
+    return split

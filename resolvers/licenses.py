@@ -69,6 +69,7 @@ class ChangeLicenseInput(Input):
 
 
 class ExpansionInput(Input):
+    multi_line = frozenset({"message"})
     app_id: AppId
     license_id: LicenseId
     named_users: Users

@@ -28,6 +28,7 @@ MAX_APPS = 100
 
 
 class PostMaintenanceInput(Input):
+    multi_line = frozenset({"description"})
     title: Name
     description: Annotated[str, Field(min_length=1, max_length=10_000)]
     starts_at: datetime

@@ -21,7 +21,7 @@ from store import maintenance as maintenance_store
 from store import notifications as outbox
 from store import people as people_store
 from store.apps import AppRecord, LicenseRecord
-from store.db import Database, Document
+from store.db import Database
 from store.maintenance import MaintenanceWindowRecord
 from store.notifications import DeliveryStatus, NotificationKind, NotificationRecord
 from store.pagination import Page, Window
@@ -163,13 +163,9 @@ class NotificationsFilter(Input):
     recipient_id: PersonId | None = None
 
 
-def _scope(viewer: PersonRecord) -> Document | None:
-    return None if viewer.is_support else {"recipient_id": viewer.id}
-
-
-def _and(*parts: Document | None) -> Document:
-    clauses = [part for part in parts if part]
-    return {"$and": clauses} if len(clauses) > 1 else (clauses[0] if clauses else {})
+def _reader(viewer: PersonRecord) -> ObjectId | None:
+    """Whose mail the viewer may read: None for Support (everyone's), else their own."""
+    return None if viewer.is_support else viewer.id
 
 
 async def list_notifications(
@@ -177,18 +173,19 @@ async def list_notifications(
 ) -> Page[NotificationRecord]:
     args = parse(NotificationsFilter, filters, root="filter")
     query = outbox.notifications_query(
-        recipient_id=args.recipient_id, status=args.status, kind=args.kind
+        recipient_id=args.recipient_id,
+        status=args.status,
+        kind=args.kind,
+        visible_to=_reader(viewer),
     )
-    return await outbox.list_notifications(db, _and(_scope(viewer), query), window)
+    return await outbox.list_notifications(db, query, window)
 
 
 async def person_notifications(
     db: Database, viewer: PersonRecord, person_id: ObjectId, window: Window
 ) -> Page[NotificationRecord]:
     """A person's mail: visible to the person and to Support; others see an empty list."""
-    query = outbox.notifications_query(recipient_id=person_id)
-    if not viewer.is_support and viewer.id != person_id:
-        query = {"_id": None}
+    query = outbox.notifications_query(recipient_id=person_id, visible_to=_reader(viewer))
     return await outbox.list_notifications(db, query, window)
 
 
@@ -196,11 +193,11 @@ async def app_notifications(
     db: Database, viewer: PersonRecord, app_id: ObjectId, window: Window
 ) -> Page[NotificationRecord]:
     """An app's mail (the app is visible already): Support all, others those sent to them."""
-    query = outbox.notifications_query(app_id=app_id)
-    return await outbox.list_notifications(db, _and(_scope(viewer), query), window)
+    query = outbox.notifications_query(app_id=app_id, visible_to=_reader(viewer))
+    return await outbox.list_notifications(db, query, window)
 
 
 async def visible_notifications(
     db: Database, viewer: PersonRecord, ids: list[ObjectId]
 ) -> list[NotificationRecord | None]:
-    return await outbox.get_notifications(db, ids, _scope(viewer))
+    return await outbox.get_notifications(db, ids, _reader(viewer))

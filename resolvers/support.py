@@ -40,6 +40,7 @@ STALE_CLAIM = timedelta(minutes=2)
 
 
 class SubmitInput(Input):
+    multi_line = frozenset({"body"})
     kind: RequestKind
     app_id: AppId
     subject: Name
@@ -50,6 +51,7 @@ class SubmitInput(Input):
 
 
 class CommentInput(Input):
+    multi_line = frozenset({"body"})
     request_id: RequestId
     body: Body
 
@@ -61,6 +63,7 @@ class TriageInput(Input):
 
 
 class CloseInput(Input):
+    multi_line = frozenset({"resolution"})
     request_id: RequestId
     resolution: Resolution | None = None
 

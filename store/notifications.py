@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from bson import ObjectId
+from pydantic import ValidationError
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
@@ -121,28 +122,47 @@ async def enqueue(
 async def claim_next(
     db: Database, *, lease: timedelta, at: datetime | None = None
 ) -> NotificationRecord | None:
-    """Claim one due message: PENDING and due, or SENDING whose claimer's lease ran out."""
+    """Claim one due message: PENDING and due, or SENDING whose claimer's lease ran out.
+
+    A stored document that is not a readable message (written by an older version, edited by
+    hand) is marked FAILED with the reason, and the next one is claimed: it can't jam the queue.
+    """
     moment = at or now()
-    token = str(ObjectId())
-    doc = await _outbox(db).find_one_and_update(
-        {
-            "$or": [
-                {"status": DeliveryStatus.PENDING.value, "next_attempt_at": {"$lte": moment}},
-                {"status": DeliveryStatus.SENDING.value, "lease_until": {"$lt": moment}},
-            ]
-        },
-        {
-            "$set": {
-                "status": DeliveryStatus.SENDING.value,
-                "lease_until": moment + lease,
-                "claim": token,
+    while True:
+        token = str(ObjectId())
+        doc = await _outbox(db).find_one_and_update(
+            {
+                "$or": [
+                    {"status": DeliveryStatus.PENDING.value, "next_attempt_at": {"$lte": moment}},
+                    {"status": DeliveryStatus.SENDING.value, "lease_until": {"$lt": moment}},
+                ]
             },
-            "$inc": {"attempts": 1},
-        },
-        sort=[("next_attempt_at", ASCENDING), ("_id", ASCENDING)],
-        return_document=ReturnDocument.AFTER,
-    )
-    return NotificationRecord.model_validate(doc) if doc else None
+            {
+                "$set": {
+                    "status": DeliveryStatus.SENDING.value,
+                    "lease_until": moment + lease,
+                    "claim": token,
+                },
+                "$inc": {"attempts": 1},
+            },
+            sort=[("next_attempt_at", ASCENDING), ("_id", ASCENDING)],
+            return_document=ReturnDocument.AFTER,
+        )
+        if doc is None:
+            return None
+        try:
+            return NotificationRecord.model_validate(doc)
+        except ValidationError as error:
+            await _outbox(db).update_one(
+                {"_id": doc["_id"], "claim": token},
+                {
+                    "$set": {
+                        "status": DeliveryStatus.FAILED.value,
+                        "lease_until": None,
+                        "last_error": f"Unreadable message: {error}"[:500],
+                    }
+                },
+            )
 
 
 async def mark_sent(db: Database, message: NotificationRecord) -> bool:
@@ -179,8 +199,13 @@ def notifications_query(
     app_id: ObjectId | None = None,
     status: DeliveryStatus | None = None,
     kind: NotificationKind | None = None,
+    visible_to: ObjectId | None = None,
 ) -> Document:
+    """The filter for these conditions; ``visible_to`` limits it to one person's own mail (a
+    reader who is not Support), so another person's ``recipient_id`` matches nothing."""
     clauses: list[Document] = []
+    if visible_to is not None:
+        clauses.append({"recipient_id": visible_to})
     if recipient_id is not None:
         clauses.append({"recipient_id": recipient_id})
     if app_id is not None:
@@ -189,6 +214,8 @@ def notifications_query(
         clauses.append({"status": status.value})
     if kind is not None:
         clauses.append({"kind": kind.value})
+    if len(clauses) == 1:
+        return clauses[0]
     return {"$and": clauses} if clauses else {}
 
 
@@ -199,11 +226,12 @@ async def list_notifications(
 
 
 async def get_notifications(
-    db: Database, ids: list[ObjectId], scope: Document | None = None
+    db: Database, ids: list[ObjectId], visible_to: ObjectId | None = None
 ) -> list[NotificationRecord | None]:
+    """By ID, in key order; with ``visible_to`` only that person's own (None for others)."""
     query: Document = {"_id": {"$in": list(set(ids))}}
-    if scope:
-        query = {"$and": [query, scope]}
+    if visible_to is not None:
+        query = {"$and": [query, {"recipient_id": visible_to}]}
     docs = await _outbox(db).find(query).to_list(None)
     by_id = {doc["_id"]: NotificationRecord.model_validate(doc) for doc in docs}
     return [by_id.get(key) for key in ids]

@@ -10,7 +10,8 @@ from bson import ObjectId
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from store.db import Database, Document, mock_stored_many
+from store.db import Database, Document
+from store.embedded import mock_stored_many
 from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
 

@@ -14,21 +14,23 @@ import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
-from email.message import Message
+from email.message import EmailMessage, Message
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from bson import ObjectId
 
-from ownership.mailer import SmtpSettings, deliver_pending
+from ownership.mailer import SmtpSettings, deliver_pending, smtp_send
 from ownership.tasks import periodic, run_once
+from resolvers.ids import decode
 from store import notifications as outbox
 from store.db import Store
 from store.notifications import NotificationKind, NotificationRecord
 from store.people import PersonRecord
 from store.records import now
-from tests.helpers import make_person
+from tests.helpers import create_app, gql, make_person
 
 
 @dataclass
@@ -307,3 +309,133 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMTP_SECURITY", "maybe")
     with pytest.raises(ValueError, match="SMTP_SECURITY"):
         SmtpSettings.from_env()
+
+
+ADD_LICENSE = """
+mutation ($input: AddLicenseInput!) { addLicense(input: $input) { userErrors { code } } }"""
+
+
+async def licensed_app(db: Any, support: PersonRecord, contact: PersonRecord, name: str) -> str:
+    """An On-Premises app (via the API) whose license expires in 20 days: one renewal notice."""
+    app = await create_app(db, support, contact, "ON_PREMISES", name.lower())
+    input = {
+        "appId": app["id"],
+        "licenseId": "L-1",
+        "plan": "Standard",
+        "namedUsers": 10,
+        "concurrentUsers": 5,
+        "startsAt": (now() - timedelta(days=300)).isoformat(),
+        "expiresAt": (now() + timedelta(days=20)).isoformat(),
+    }
+    data = await gql(db, support, ADD_LICENSE, {"input": input})
+    assert data["addLicense"]["userErrors"] == []
+    return str(app["id"])
+
+
+async def test_a_stored_name_with_a_line_break_fails_its_message_alone(
+    db: Any, support: PersonRecord, ann: PersonRecord, smtp: tuple[Inbox, SmtpSettings]
+) -> None:
+    """A name stored before inputs refused line breaks makes its notice's Subject unsafe: that
+    message backs off and ends FAILED with the error kept; the passes go on, others go out."""
+    inbox, settings = smtp
+    await licensed_app(db, support, ann, "Good")
+    bad = await licensed_app(db, support, ann, "Bad")
+    legacy = "Legacy\r\nBcc: everyone@acme.example"
+    await db["apps"].update_one({"_id": decode(bad, "App")}, {"$set": {"name": legacy}})
+    at = now()
+    first = await run_once(db, settings)  # queues both notices; sends the good one
+    assert first.notices.renewal_notices == 2
+    assert first.delivery is not None
+    assert (first.delivery.sent, first.delivery.retried, first.delivery.failed) == (1, 1, 0)
+    (message,) = inbox.messages
+    assert message["Subject"] == "App good: license L-1 expires within 30 days"
+    (stuck,) = await db["notifications"].find({"subject": {"$regex": "^Legacy"}}).to_list(None)
+    assert stuck["status"] == "PENDING" and stuck["attempts"] == 1
+    assert "UnsafeHeader" in stuck["last_error"] and "Subject" in stuck["last_error"]
+    # meanwhile other mail still goes out, however often the pass runs
+    (other,) = await queue(db, ann)
+    for _ in range(settings.max_attempts - 1):
+        at += timedelta(hours=2)
+        report = await deliver_pending(db, settings, at=at)
+        assert report.sent + report.retried + report.failed >= 1
+    doc = await db["notifications"].find_one({"_id": stuck["_id"]})
+    assert doc["status"] == "FAILED" and doc["attempts"] == settings.max_attempts
+    assert "UnsafeHeader" in doc["last_error"]
+    assert doc["lease_until"] is None  # not SENDING, never re-claimed
+    assert (await deliver_pending(db, settings, at=at + timedelta(days=1))).failed == 0
+    assert sorted(str(m["Subject"]) for m in inbox.messages) == [
+        "App good: license L-1 expires within 30 days",
+        "Subject 0",
+    ]
+    assert other.message_id in inbox.message_ids()
+    assert all("everyone@acme.example" not in str(m) for m in inbox.messages)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("subject", "Approved: Add\nBcc: x@acme.example"),
+        ("subject", "Bell\x07"),
+        ("to_email", "ann@acme.example\r\nBcc: x@acme.example"),
+    ],
+)
+async def test_an_unsafe_header_is_never_sent(
+    db: Any, ann: PersonRecord, smtp: tuple[Inbox, SmtpSettings], field: str, value: str
+) -> None:
+    inbox, settings = smtp
+    (record,) = await queue(db, ann)
+    await db["notifications"].update_one({"_id": record.id}, {"$set": {field: value}})
+    report = await deliver_pending(db, settings)
+    assert (report.sent, report.retried) == (0, 1)
+    assert inbox.messages == []
+    assert "UnsafeHeader" in (await stored(db, record))["last_error"]
+
+
+async def test_any_error_sending_one_message_fails_it_alone(
+    db: Any, ann: PersonRecord, smtp: tuple[Inbox, SmtpSettings]
+) -> None:
+    inbox, settings = smtp
+    records = await queue(db, ann, 3)
+    broken = records[1].message_id
+
+    async def send(settings: SmtpSettings, email: EmailMessage) -> None:
+        if email["Message-ID"] == broken:
+            raise RuntimeError("a bug in the sender")
+        await smtp_send(settings, email)
+
+    report = await deliver_pending(db, settings, send=send)
+    assert (report.sent, report.retried) == (2, 1)
+    assert sorted(inbox.message_ids()) == sorted([records[0].message_id, records[2].message_id])
+    doc = await stored(db, records[1])
+    assert doc["status"] == "PENDING" and doc["last_error"] == "RuntimeError: a bug in the sender"
+
+
+async def test_an_unreadable_stored_message_is_failed_not_jammed(
+    db: Any, ann: PersonRecord, smtp: tuple[Inbox, SmtpSettings]
+) -> None:
+    inbox, settings = smtp
+    broken = ObjectId()
+    await db["notifications"].insert_one(
+        {"_id": broken, "status": "PENDING", "next_attempt_at": now() - timedelta(days=1)}
+    )
+    (record,) = await queue(db, ann)
+    report = await deliver_pending(db, settings)
+    assert report.sent == 1 and inbox.message_ids() == [record.message_id]
+    doc = await db["notifications"].find_one({"_id": broken})
+    assert doc["status"] == "FAILED" and doc["last_error"].startswith("Unreadable message")
+    assert (await deliver_pending(db, settings, at=now() + timedelta(hours=2))).sent == 0
+
+
+async def test_racing_senders_fail_a_bad_message_once_and_send_the_rest(
+    db: Any, ann: PersonRecord, smtp: tuple[Inbox, SmtpSettings]
+) -> None:
+    inbox, settings = smtp
+    records = await queue(db, ann, 5)
+    bad = records[2]
+    await db["notifications"].update_one({"_id": bad.id}, {"$set": {"subject": "Bad\nBcc: x"}})
+    reports = await asyncio.gather(*(deliver_pending(db, settings) for _ in range(3)))
+    assert sum(report.sent for report in reports) == 4
+    assert sum(report.retried for report in reports) == 1
+    assert sorted(inbox.message_ids()) == sorted(r.message_id for r in records if r is not bad)
+    doc = await stored(db, bad)
+    assert doc["status"] == "PENDING" and doc["attempts"] == 1

@@ -32,6 +32,13 @@ query ($id: ID!, $env: ID, $category: AlertCategory) {
 }"""
 
 
+async def read_alert(db: Any, viewer: PersonRecord, alert_id: str) -> dict[str, Any]:
+    document = "query ($id: ID!) { node(id: $id) { ... on Alert { emailRecipients recovered } } }"
+    data = await gql(db, viewer, document, {"id": alert_id})
+    assert data["node"] is not None
+    return dict(data["node"])
+
+
 def statuses(payload: dict[str, Any]) -> list[tuple[str, str, str]]:
     assert payload["userErrors"] == [], payload
     return [(a["category"], a["previousStatus"], a["status"]) for a in payload["alerts"]]
@@ -97,6 +104,8 @@ async def test_who_configures_alerts_and_who_receives_them(db: Any, support: Per
     )
     assert data[F]["environment"]["alertSettings"]["recipients"] == [{"id": pid(c.member)}]
     alert = (await report(db, c.app["id"], env, APP_DISK=80))["alerts"][0]
+    assert alert["emailRecipients"] == []  # the node token sees no person
+    alert = await read_alert(db, c.contact, alert["id"])
     assert sorted(alert["emailRecipients"]) == sorted([c.contact.email, c.member.email])
     mails = await db["notifications"].find({"kind": "ALERT"}).to_list(None)
     assert sorted(m["to_email"] for m in mails) == sorted([c.contact.email, c.member.email])
@@ -111,11 +120,13 @@ async def test_who_configures_alerts_and_who_receives_them(db: Any, support: Per
         {"i": revoke},
     )
     alert = (await report(db, c.app["id"], env, APP_DISK=90))["alerts"][0]
+    alert = await read_alert(db, c.contact, alert["id"])
     assert alert["emailRecipients"] == [c.contact.email]
     await gql(
         db, c.contact, ALERT_SETTINGS, {"input": {"environmentId": env, "emailEnabled": False}}
     )
     alert = (await report(db, c.app["id"], env, APP_DISK=10))["alerts"][0]
+    alert = await read_alert(db, c.contact, alert["id"])
     assert alert["emailRecipients"] == [] and alert["recovered"] is True
     # emails: 2 for WARNING, 1 for CRITICAL, none once email is off
     assert await db["notifications"].count_documents({"kind": "ALERT"}) == 3

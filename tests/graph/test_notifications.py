@@ -294,6 +294,27 @@ async def test_notifications_are_scoped_to_the_viewer(world: World) -> None:
     assert seen["node"]["recipient"]["email"] == "bob@acme.example"
 
 
+FILTERED = """
+query ($recipient: ID, $app: ID!) {
+  notifications(first: 50, filter: {recipientId: $recipient}) { totalCount }
+  app(id: $app) { notifications(first: 50) { totalCount nodes { toEmail } } }
+}"""
+
+
+async def test_filters_and_app_mail_stay_within_the_viewers_own_mail(world: World) -> None:
+    await add_license(world, world.onprem, timedelta(days=6), "L1")
+    await run_renewal_notices(world.db, NOW)
+    ids = {"recipient": pid(world.bob), "app": world.onprem["id"]}
+    ann = await gql(world.db, world.ann, FILTERED, ids)
+    assert ann["notifications"]["totalCount"] == 0  # Bob's mail, asked for by name
+    assert ann["app"]["notifications"]["nodes"] == [{"toEmail": "ann@acme.example"}]
+    support = await gql(world.db, world.support, FILTERED, ids)
+    assert support["notifications"]["totalCount"] == 1
+    assert support["app"]["notifications"]["totalCount"] == 2
+    mine = await gql(world.db, world.ann, FILTERED, {**ids, "recipient": pid(world.ann)})
+    assert mine["notifications"]["totalCount"] == 1
+
+
 @pytest.mark.wire_only(reason="two clients over the wire stand for two API processes")
 async def test_two_processes_racing_queue_each_notice_once(
     world: World, request: pytest.FixtureRequest

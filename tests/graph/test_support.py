@@ -242,12 +242,13 @@ async def test_contact_requests_only_as_change_on_premises(world: World) -> None
 async def test_approval_adds_the_contact_and_tells_the_requester(world: World) -> None:
     request, errors = await call(world, world.member, SUBMIT, **contact_change(world))
     assert errors == [] and request is not None
-    assert request["technicalContact"]["email"] == "cand@acme.example"
+    assert request["technicalContact"] is None  # Cat is on none of Mo's apps: not disclosed
     approved, errors = await call(
         world, world.support, APPROVE, requestId=request["id"], resolution="Welcome, Cat"
     )
     assert errors == [] and approved is not None
     assert approved["status"] == "APPROVED" and approved["resolvedAt"] is not None
+    assert approved["technicalContact"]["email"] == "cand@acme.example"  # Support sees all
     app = (await gql(world.db, world.support, APP, {"id": world.onprem["id"]}))["app"]
     assert ids(app["technicalContacts"]) == [pid(world.contact), pid(world.candidate)]
     assert pid(world.candidate) in ids(app["teamMembers"])
