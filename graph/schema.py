@@ -9,12 +9,8 @@ from graph import alerts, apps, environments, licenses, notifications, people, r
 from graph.audit import AuditEvent
 from graph.fast import FastExecutionContext, RememberQueries
 from graph.limits import limit_extensions
-<<<<<<< HEAD
 from graph.masking import Schema, ShapeErrors
-=======
-from graph.masking import ShapeErrors
 from graph.nodes import NodeFields
->>>>>>> main
 
 
 @strawberry.type

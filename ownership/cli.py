@@ -127,26 +127,18 @@ def serve(settings: Settings) -> None:
         on_ready,
         periodic(smtp, settings.notice_interval),
     )
-<<<<<<< HEAD
-    # SIGINT/SIGTERM: stop accepting, give requests in flight SHUTDOWN_SECONDS, then cancel
-    # them; WebSockets are closed (1012) and live subscriptions end with the lifespan.
-    # The access log is graph/observe.py's (one JSON line per request), not uvicorn's.
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_level="info",
-        access_log=False,
-        timeout_graceful_shutdown=float(os.environ.get("OWNERSHIP_SHUTDOWN_SECONDS", "3")),
-    )
-
-
-async def _with_store(settings: Settings, action: object) -> None:
-    store = await open_store(settings)
-=======
->>>>>>> main
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+        # SIGINT/SIGTERM: stop accepting, give requests in flight SHUTDOWN_SECONDS, then
+        # cancel them; WebSockets are closed (1012) and live subscriptions end with the
+        # lifespan. The access log is graph/observe.py's (a JSON line a request), not uvicorn's.
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            access_log=False,
+            timeout_graceful_shutdown=float(os.environ.get("OWNERSHIP_SHUTDOWN_SECONDS", "3")),
+        )
     finally:
         if lock is not None:
             lock.release()
