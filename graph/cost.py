@@ -87,7 +87,7 @@ class CostPlan:
             raise self.list_error
         variables = variables or {}
         for name in self.list_variables:
-            _check_lists(name, variables.get(name))
+            _check_lists(f"${name}", variables.get(name))
         if self.constant is not None:
             return self.constant
         return _total(self.terms, variables)

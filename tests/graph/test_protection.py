@@ -153,7 +153,7 @@ async def test_a_list_inside_an_input_is_limited_and_nothing_changes(
     response = await _post(web, token, query, {"input": {**window, "appIds": ["x"] * 101}})
     error = response.json()["errors"][0]
     assert error["extensions"]["code"] == "LIST_SIZE_EXCEEDED"
-    assert error["extensions"]["argument"] == "input.appIds"
+    assert error["extensions"]["argument"] == "$input.appIds"
     assert await dump(db) == before
 
 
