@@ -407,7 +407,11 @@ def http(size: int, seconds: float, port: int) -> None:
                 rates.append(_load(port, token, body, seconds))
         finally:
             server.terminate()
-            server.wait(10)
+            try:
+                server.wait(20)
+            except subprocess.TimeoutExpired:  # stuck in work that never yields
+                server.kill()
+                server.wait()
         baseline = baseline or rates
         cells = ""
         for rate, base in zip(rates, baseline, strict=True):

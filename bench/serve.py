@@ -133,6 +133,7 @@ def main() -> None:
         log_level="warning",
         access_log=False,
         workers=1,
+        timeout_graceful_shutdown=1,  # a request still running when the bench moves on
         http="httptools",
         loop="uvloop",
     )
