@@ -131,7 +131,11 @@ def observe(scope: Any, info: Any, seconds: float) -> None:
         }
         if info.ended_by is not None:
             line["endedBy"] = info.ended_by
-        access_log.info(orjson.dumps(line).decode())
+        # a record made directly: logging's findCaller (a stack walk) is of no use here
+        message = orjson.dumps(line).decode()
+        access_log.handle(
+            access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, message, None, None)
+        )
 
 
 async def prometheus_endpoint(request: Request) -> Response:
