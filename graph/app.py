@@ -25,9 +25,10 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from graph import ide
 from graph.fast import FastFront
-from graph.guard import Guard
-from graph.http import GraphQLView, http_error
+from graph.guard import Guard, http_error
+from graph.http import GraphQLView
 from graph.limits import Protection
 from graph.metrics import metrics_endpoint
 from graph.observe import prometheus_endpoint
@@ -112,6 +113,7 @@ def create_app(
         store = await open_store()
         app.state.store = store
         app.state.hub = EventHub(store.db, poll_interval=poll_interval)
+        await view.documents.load(store.db)  # trusted documents, parsed and warmed
         if on_ready is not None:
             await on_ready(store)
         stop = await background(store) if background is not None else None
@@ -149,11 +151,15 @@ def create_app(
         # the dashboard page; its data comes from /graphql with the user's token
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
+    async def documents_manifest(request: Request) -> JSONResponse:
+        # the documents folders' operations by name -> documentId, for pages that send them
+        return JSONResponse(view.documents.manifest, headers={"Cache-Control": "no-cache"})
+
     def hub_of(request: Any) -> Any:
         return getattr(request.app.state, "hub", None)
 
     view = GraphQLView(schema, db_of, hub_of)
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
@@ -161,6 +167,8 @@ def create_app(
             Route("/healthz", health),
             Route("/readyz", ready),
             Route("/prometheus", prometheus_endpoint),
+            Route(ide.PREFIX + "{name}", ide.asset),
+            Route("/documents", documents_manifest),
             Route("/", dashboard),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
@@ -168,3 +176,5 @@ def create_app(
         exception_handlers={HTTPException: _refusal},
         lifespan=lifespan,
     )
+    app.state.documents = view.documents  # trusted documents (graph/documents.py)
+    return app

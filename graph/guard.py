@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graph.flight import BodyTooLarge, Flight, Sweeper
@@ -160,6 +161,24 @@ class Guard:
         )
         with contextlib.suppress(OSError):  # the connection may be gone too
             await send_error(send, 504, body, [id_header])
+
+
+# HTTP refusals as GraphQL errors: status -> extensions.code
+_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def http_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """A refusal before any operation ran, as a GraphQL response body (never text/plain)."""
+    code = _CODES.get(status, "BAD_REQUEST")
+    return Response(
+        error_body(status, code, message), status, headers, media_type="application/json"
+    )
 
 
 def _too_large(limit: int) -> bytes:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -16,6 +16,7 @@ from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
 
 COLLECTION = "support_requests"
+PENDING = "pending_events"  # audit events written with the change (store/audit.py drains)
 
 
 class RequestKind(StrEnum):
@@ -89,15 +90,16 @@ class SupportRequestRecord(Record):
     resolution: str | None = None
     claimed_at: UtcDatetime | None = None
     claimed_from: RequestStatus | None = None
+    claimed_by: ObjectId | None = None
 
 
-def _requests(db: Database) -> Any:
+def requests_of(db: Database) -> Any:
     return db[COLLECTION]
 
 
 async def ensure_indexes(db: Database) -> None:
-    await _requests(db).create_index([("app_id", ASCENDING), ("_id", ASCENDING)], name="app")
-    await _requests(db).create_index([("status", ASCENDING), ("_id", ASCENDING)], name="status")
+    await requests_of(db).create_index([("app_id", ASCENDING), ("_id", ASCENDING)], name="app")
+    await requests_of(db).create_index([("status", ASCENDING), ("_id", ASCENDING)], name="status")
 
 
 async def create_request(
@@ -111,7 +113,9 @@ async def create_request(
     impact: Level,
     urgency: Level,
     technical_contact_id: ObjectId | None = None,
+    events: Callable[[SupportRequestRecord], list[Document]] | None = None,
 ) -> SupportRequestRecord:
+    """Insert a request; ``events`` (made from the new record) are written with it."""
     moment = now()
     doc: Document = {
         "_id": ObjectId(),
@@ -132,9 +136,13 @@ async def create_request(
         "resolution": None,
         "claimed_at": None,
         "claimed_from": None,
+        "claimed_by": None,
     }
-    await _requests(db).insert_one(doc)
-    return SupportRequestRecord.model_validate(doc)
+    record = SupportRequestRecord.model_validate(doc)
+    if events is not None:
+        doc[PENDING] = [{**event, "app_id": app_id} for event in events(record)]
+    await requests_of(db).insert_one(doc)
+    return record
 
 
 async def get_request(
@@ -143,7 +151,7 @@ async def get_request(
     query: Document = {"_id": request_id}
     if scope:
         query = {"$and": [query, scope]}
-    doc = await _requests(db).find_one(query)
+    doc = await requests_of(db).find_one(query)
     return SupportRequestRecord.model_validate(doc) if doc else None
 
 
@@ -153,25 +161,29 @@ async def get_requests(
     query: Document = {"_id": {"$in": list(set(ids))}}
     if scope:
         query = {"$and": [query, scope]}
-    docs = await _requests(db).find(query).to_list(None)
+    docs = await requests_of(db).find(query).to_list(None)
     by_id = {doc["_id"]: SupportRequestRecord.model_validate(doc) for doc in docs}
     return [by_id.get(key) for key in ids]
 
 
-async def _update(
+async def update_request(
     db: Database,
     request_id: ObjectId,
     precondition: Document,
     update: Document,
     *,
     touch: bool = True,
+    events: list[Document] | None = None,
 ) -> SupportRequestRecord | None:
     """One conditional update; None when the precondition no longer holds (refused).
+    ``events`` are pushed into the request's pending audit events in the same write.
 
     ``touch=False`` for the approval claim, which is internal and undone on a refusal."""
     if touch:
         update = {**update, "$set": {**update.get("$set", {}), "updated_at": now()}}
-    doc = await _requests(db).find_one_and_update(
+    if events:
+        update = {**update, "$push": {**update.get("$push", {}), PENDING: {"$each": events}}}
+    doc = await requests_of(db).find_one_and_update(
         {"_id": request_id, **precondition}, update, return_document=ReturnDocument.AFTER
     )
     return SupportRequestRecord.model_validate(doc) if doc else None
@@ -182,16 +194,30 @@ def _open() -> Document:
 
 
 async def add_comment(
-    db: Database, request_id: ObjectId, author_id: ObjectId, body: str
+    db: Database,
+    request_id: ObjectId,
+    author_id: ObjectId,
+    body: str,
+    status: RequestStatus,
+    events: list[Document] | None = None,
 ) -> SupportRequestRecord | None:
+    """Comment on an open request that is still at ``status`` (the events name it)."""
+    if status not in OPEN:
+        return None
     comment = {"id": ObjectId(), "author_id": author_id, "body": body, "created_at": now()}
-    return await _update(db, request_id, _open(), {"$push": {"comments": comment}})
+    return await update_request(
+        db, request_id, {"status": status.value}, {"$push": {"comments": comment}}, events=events
+    )
 
 
 async def triage(
-    db: Database, request_id: ObjectId, impact: Level, urgency: Level
+    db: Database,
+    request_id: ObjectId,
+    impact: Level,
+    urgency: Level,
+    events: list[Document] | None = None,
 ) -> SupportRequestRecord | None:
-    return await _update(
+    return await update_request(
         db,
         request_id,
         _open(),
@@ -203,86 +229,24 @@ async def triage(
                 "priority": priority(impact, urgency).value,
             }
         },
+        events=events,
     )
 
 
 async def close(
-    db: Database, request_id: ObjectId, status: RequestStatus, resolution: str | None
+    db: Database,
+    request_id: ObjectId,
+    status: RequestStatus,
+    resolution: str | None,
+    events: list[Document] | None = None,
 ) -> SupportRequestRecord | None:
     """Resolve or reject an open request."""
-    return await _update(
+    return await update_request(
         db,
         request_id,
         _open(),
         {"$set": {"status": status.value, "resolved_at": now(), "resolution": resolution}},
-    )
-
-
-async def claim_for_approval(
-    db: Database, request_id: ObjectId, *, stale_after: timedelta, at: datetime | None = None
-) -> SupportRequestRecord | None:
-    """Open CHANGE request -> APPROVING, so one approver proceeds; ``claimed_from`` keeps the
-    status to return to if the approval is refused. A claim left by a crashed approver can be
-    taken over after ``stale_after``."""
-    moment = at or now()
-    change: Document = {"kind": RequestKind.CHANGE.value, "technical_contact_id": {"$ne": None}}
-    for status in OPEN:
-        claimed = await _update(
-            db,
-            request_id,
-            {**change, "status": status.value},
-            {
-                "$set": {
-                    "status": RequestStatus.APPROVING.value,
-                    "claimed_at": moment,
-                    "claimed_from": status.value,
-                }
-            },
-            touch=False,
-        )
-        if claimed is not None:
-            return claimed
-    return await _update(
-        db,
-        request_id,
-        {
-            **change,
-            "status": RequestStatus.APPROVING.value,
-            "claimed_at": {"$lt": moment - stale_after},
-        },
-        {"$set": {"claimed_at": moment}},
-        touch=False,
-    )
-
-
-async def finish_approval(
-    db: Database, claimed: SupportRequestRecord, resolution: str | None
-) -> SupportRequestRecord | None:
-    return await _update(
-        db,
-        claimed.id,
-        {"status": RequestStatus.APPROVING.value, "claimed_at": claimed.claimed_at},
-        {
-            "$set": {
-                "status": RequestStatus.APPROVED.value,
-                "resolved_at": now(),
-                "resolution": resolution,
-            }
-        },
-    )
-
-
-async def release_approval(
-    db: Database, claimed: SupportRequestRecord
-) -> SupportRequestRecord | None:
-    """Undo a claim whose approval was refused: the request is open again, as it was."""
-    back_to = claimed.claimed_from or RequestStatus.NEW
-    return await _update(
-        db,
-        claimed.id,
-        {"status": RequestStatus.APPROVING.value, "claimed_at": claimed.claimed_at},
-        {"$set": {"status": back_to.value, "claimed_at": None, "claimed_from": None}},
-        touch=False,
+        events=events,
     )
 
 
@@ -307,7 +271,13 @@ def requests_query(
     return {"$and": clauses} if clauses else {}
 
 
+def all_of(*parts: Document | None) -> Document:
+    """Every one of the filters (None or empty: no condition)."""
+    clauses = [part for part in parts if part]
+    return {"$and": clauses} if clauses else {}
+
+
 async def list_requests(
     db: Database, query: Document, window: Window
 ) -> Page[SupportRequestRecord]:
-    return await paginate(_requests(db), query, window, SupportRequestRecord.model_validate)
+    return await paginate(requests_of(db), query, window, SupportRequestRecord.model_validate)
