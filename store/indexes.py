@@ -24,11 +24,12 @@ async def ensure_indexes(db: Database) -> None:
         notifications,
         orders,
         people,
+        ratelimits,
         reports,
         support,
         tokens,
     )
 
     modules = (people, apps, audit, tokens, licenses, notifications, support, maintenance)
-    for module in (*modules, alerts, events, reports, orders):
+    for module in (*modules, alerts, events, reports, ratelimits, orders):
         await module.ensure_indexes(db)
