@@ -1,7 +1,9 @@
 """POST /metrics: a cloud node reports samples over plain HTTP (the node token only).
 
-Body: ``{"environmentId": "...", "samples": [{"category": "APP_CPU", "value": 93.5}]}``.
-Answers 200 with the alerts raised, 401 without a node token, 422 with ``userErrors``.
+Body: ``{"environmentId": "...", "samples": [{"category": "APP_CPU", "value": 93.5}]}``,
+``Content-Type: application/json`` (415 otherwise: a browser cannot send it cross-origin
+without a CORS preflight). Answers 200 with the alerts raised, 401 without a node token,
+422 with ``userErrors``, 429 when the node token's rate limit is spent (1 point a report).
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ def _input(body: Any) -> dict[str, Any] | None:
 
 def metrics_endpoint(db_of: Any, hub_of: Any) -> Any:
     from graph.alerts import report
+    from graph.guard import request_info
     from resolvers.auth import identify
 
     async def endpoint(request: Request) -> JSONResponse:
@@ -70,6 +73,21 @@ def metrics_endpoint(db_of: Any, hub_of: Any) -> Any:
         if app_id is None:  # a person's token: valid, but not for this
             message = "Only a cloud node's METRICS token reports metrics"
             return _errors([{"code": "INSUFFICIENT_SCOPE", "message": message}], 403)
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            message = "Send the body as Content-Type: application/json"
+            return _errors([{"code": "INVALID_INPUT", "message": message}], 415)
+        info = request_info(request.scope)
+        if info is not None and info.limiter is not None:
+            info.token_id = credential.token_id
+            decision = await info.limiter.charge(db, credential, 1)
+            if not decision.allowed:
+                message = (
+                    f"This node token's rate limit is spent; retry in {decision.retry_after} s"
+                )
+                response = _errors([{"code": "RATE_LIMITED", "message": message}], 429)
+                response.headers["Retry-After"] = str(decision.retry_after)
+                return response
         raw = await request.body()
         if len(raw) > MAX_BODY:
             return _errors([{"code": "INVALID_INPUT", "message": "Body too large"}], 413)

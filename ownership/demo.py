@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from ownership.demo_activity import DemoApp, add_activity
 from resolvers import apps as app_cases
 from resolvers import contacts as contact_cases
 from resolvers import environments as env_cases
@@ -144,6 +145,7 @@ async def load_demo(db: Database, apps: int = 36, seed: int = 7) -> dict[str, An
     async def call(use_case: Any, **data: Any) -> Any:
         return await use_case(db, support, data)
 
+    built: list[DemoApp] = []
     for index in range(apps):
         hosting = "ON_PREMISES" if index % 3 == 0 else "MENDIX_CLOUD"
         contact = tess if index % 6 == 0 else rng.choice(people)
@@ -163,11 +165,14 @@ async def load_demo(db: Database, apps: int = 36, seed: int = 7) -> dict[str, An
         members = rng.sample([p for p in people if p.id != contact.id], k=rng.randint(1, 4))
         for member in members:
             await call(app_cases.add_team_member, app_id=app_id, person_id=_gid(member))
+        demo = DemoApp(app, contact, members)
+        built.append(demo)
         if hosting == "MENDIX_CLOUD":  # environments, and a grant by the technical contact
             for env_name, production in (("Acceptance", False), ("Production", True)):
                 env = await call(
                     env_cases.add_environment, app_id=app_id, name=env_name, production=production
                 )
+                demo.environments[env_name] = env
             await permission_cases.grant_rights(
                 db,
                 contact,
@@ -183,6 +188,7 @@ async def load_demo(db: Database, apps: int = 36, seed: int = 7) -> dict[str, An
         if contact.mendix_id is not None and index % 4 != 2:
             await call(contact_cases.deliver_app, app_id=app_id)
         await call(license_cases.add_license, **_demo_license(app_id, index))
+    await add_activity(db, support, built)
     return {"support": support, "contact": tess}
 
 

@@ -22,12 +22,14 @@ async def ensure_indexes(db: Database) -> None:
         licenses,
         maintenance,
         notifications,
+        orders,
         people,
+        ratelimits,
         reports,
         support,
         tokens,
     )
 
     modules = (people, apps, audit, tokens, licenses, notifications, support, maintenance)
-    for module in (*modules, alerts, events, reports):
+    for module in (*modules, alerts, events, reports, ratelimits, orders):
         await module.ensure_indexes(db)

@@ -69,6 +69,7 @@ QUERIES: dict[str, dict[str, str]] = {
     "maintenanceWindows": row(OK, OK, OK, OK, OK),
     "supportRequests": row(SEES, SEES, SEES, SEES, HIDDEN),
     "ownershipSummary": row(SEES, SEES, SEES, SEES, HIDDEN),
+    "appRegions": row(OK, OK, OK, OK, OK),
     "topTechnicalContacts": row(SEES, SEES, SEES, SEES, HIDDEN),
     "technicalContactLoad": row(SEES, SEES, SEES, SEES, HIDDEN),
     "appsWithInactiveTechnicalContact": row(OK, OK, OK, OK, OK),

@@ -277,6 +277,7 @@ ROOTS: dict[str, tuple[str, Inputs, Seen | None]] = {
         lambda w: {},
         lambda w, d: sum(item["count"] for item in d["ownershipSummary"]) > 0,
     ),
+    "appRegions": ("{ appRegions }", lambda w: {}, None),
     "topTechnicalContacts": (
         "{ topTechnicalContacts(first: 5, orderBy: APP_COUNT_DESC) { nodes { person { id } } } }",
         lambda w: {},
