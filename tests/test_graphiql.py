@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from graph import ide
-from tests.test_dashboard import ARGS, CHROMIUM
+from tests.browser import ARGS, CHROMIUM
 
 QUERY = "{ viewer { name isSupport } apps(first: 3) { totalCount } }"
 SUBSCRIPTION = "subscription { alertRaised { category status environmentName } }"

@@ -43,6 +43,8 @@ VALIDATED_BY = {
     "CommentOnSupportRequestInput": "support.CommentInput",
     "TriageSupportRequestInput": "support.TriageInput",
     "CloseSupportRequestInput": "support.CloseInput",
+    "CreateAccessTokenInput": "tokens.CreateAccessTokenInput",
+    "RevokeAccessTokenInput": "tokens.RevokeAccessTokenInput",
 }
 # GraphQL inputs of enums only: GraphQL's own coercion checks every value they can hold
 UNVALIDATED = {
