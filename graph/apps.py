@@ -27,6 +27,7 @@ from graph.notifications import Notification, notifications_field
 from graph.payloads import Payload, mutate
 from graph.people import Person
 from graph.support import requests_field
+from graph.viewer_can import AppViewerCan, app_viewer_can
 from resolvers import apps as app_cases
 from resolvers import audit as audit_cases
 from resolvers import contacts as contact_cases
@@ -178,6 +179,17 @@ class App(relay.Node):
     ) -> Connection[AuditEvent]:
         window = page_window(first, after, last, before)
         return connection(await audit_cases.app_events(info.context.db, root.id, window))
+
+    # --- viewerCan (authority; resolvers/rights.py) ---
+    @strawberry.field(
+        description="What you may do to this app: each mutation's right, as the mutation "
+        "checks it (its rules may still refuse it).",
+        metadata=reads("technical_contact_ids", "member_ids", "grants"),
+    )
+    def viewer_can(self, root: strawberry.Parent[AppRecord], info: Info) -> AppViewerCan:
+        return app_viewer_can(info.context.viewer, root)
+
+    # --- end viewerCan ---
 
     is_type_of, resolve_nodes = record_node(
         AppRecord,

@@ -1,7 +1,9 @@
-"""The periodic notice task: while the API serves, queue due notices and deliver the outbox.
+"""The periodic task: while the API serves, queue due notices and deliver the outbox, and
+finish what a crashed request left (audit events still pending in their documents, support
+approvals whose approver stopped).
 
-Every step is safe to run in several processes at once (dedupe keys, claims), so each API
-replica may run it; nothing here keeps state between passes.
+Every step is safe to run in several processes at once (dedupe keys, claims, idempotent
+moves), so each API replica may run it; nothing here keeps state between passes.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ownership.mailer import DeliveryReport, SmtpSettings, deliver_pending
+from resolvers.approvals import finish_stale
+from resolvers.audit import finish_pending
 from resolvers.notifications import RunReport, run_notices
 from store.db import Database, Store
 
@@ -26,13 +30,24 @@ STOP_GRACE = 30.0
 class PassReport:
     notices: RunReport
     delivery: DeliveryReport | None
+    approvals_settled: int = 0
+    events_drained: int = 0
+
+
+async def recover(db: Database) -> tuple[int, int]:
+    """Finish what crashes left: stale support approvals, then pending audit events."""
+    settled = await finish_stale(db)
+    drained = await finish_pending(db)
+    return settled, drained
 
 
 async def run_once(db: Database, smtp: SmtpSettings | None) -> PassReport:
-    """Queue due renewal and maintenance notices, then deliver what is due (when SMTP is set)."""
+    """Finish what crashes left, queue due renewal and maintenance notices, then deliver
+    what is due (when SMTP is set)."""
+    settled, drained = await recover(db)
     notices = await run_notices(db)
     delivery = await deliver_pending(db, smtp) if smtp is not None else None
-    return PassReport(notices, delivery)
+    return PassReport(notices, delivery, settled, drained)
 
 
 def periodic(smtp: SmtpSettings | None, interval: float) -> Callable[[Store], Awaitable[Stop]]:
@@ -47,6 +62,12 @@ def periodic(smtp: SmtpSettings | None, interval: float) -> Callable[[Store], Aw
                     report = await run_once(store.db, smtp)
                     if report.notices.renewal_notices or report.notices.maintenance_notices:
                         log.info("Queued notices: %s", report.notices)
+                    if report.approvals_settled or report.events_drained:
+                        log.info(
+                            "Recovered: %d stale approvals, %d pending audit events",
+                            report.approvals_settled,
+                            report.events_drained,
+                        )
                 except Exception:  # keep serving; the next pass retries
                     log.exception("Notice pass failed")
                 with contextlib.suppress(TimeoutError):

@@ -21,13 +21,14 @@ from bson import ObjectId
 from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from resolvers import rights
 from resolvers.alert_mail import mail_alert
+from resolvers.changes import apply, first
 from resolvers.environments import (
     EnvironmentView,
-    apply,
+    environment_event,
     locate,
     mendix_cloud,
-    needs_right,
     viewer_rights,
     visible_environment,
 )
@@ -36,7 +37,6 @@ from resolvers.ids import EnvironmentId, PersonId
 from resolvers.inputs import Input, Version, parse
 from store import alerts as alert_store
 from store import apps as app_store
-from store import audit as audit_store
 from store import environments as env_store
 from store import events as event_store
 from store import people as people_store
@@ -163,10 +163,16 @@ async def update_alert_settings(
                 )
         return None
 
+    def record(change: Any) -> list[Document]:
+        before = change.before.environments[index].alert_settings.model_dump(mode="python")
+        after = change.after.environments[index].alert_settings.model_dump(mode="python")
+        changed = AuditAction.ALERT_SETTINGS_CHANGED
+        return [environment_event(viewer, changed, environment, None, before, after)]
+
     change = await apply(
         db,
-        app.id,
-        env_store.update_alert_settings(
+        app,
+        lambda write: env_store.update_alert_settings(
             db,
             app.id,
             index,
@@ -176,25 +182,14 @@ async def update_alert_settings(
             recipient_ids=recipients,
             thresholds=thresholds,
             expected_version=args.expected_version,
+            write=write,
         ),
-        args.expected_version,
-        mendix_cloud,
-        needs_right(viewer, key, MONITORING),
-        recipients_ok,
+        right=rights.environment_right(viewer, key, MONITORING),
+        record=record,
+        expected_version=args.expected_version,
+        diagnose=first(mendix_cloud, recipients_ok),
     )
-    before = environment.alert_settings
     after = change.after.environments[index]
-    await audit_store.record(
-        db,
-        AuditAction.ALERT_SETTINGS_CHANGED,
-        actor_id=viewer.id,
-        app_id=app.id,
-        version=change.after.version,
-        before=before.model_dump(mode="python"),
-        after=after.alert_settings.model_dump(mode="python"),
-        environment_id=key,
-        production=environment.production,
-    )
     return EnvironmentView(change.after, after)
 
 

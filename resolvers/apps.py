@@ -7,21 +7,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from resolvers.auth import (
-    app_scope,
-    existing_person,
-    require_contact_or_support,
-    require_support,
-    visible_app,
-)
-from resolvers.changes import commit, error
+from resolvers import rights
+from resolvers.auth import app_scope, existing_person, require_support, visible_app
+from resolvers.changes import apply, audited, both, commit, error
 from resolvers.errors import ErrorCode, UserError, fail
 from resolvers.ids import AppId, PersonId, decode
 from resolvers.inputs import Input, Name, Region, Search, Subdomain, Version, parse
-from resolvers.permissions import audit_removed_grants
+from resolvers.permissions import removed_grant_events
 from store import apps as app_store
 from store import audit as audit_store
-from store.apps import AppRecord, AppStatus, Change, Fields, Hosting
+from store.apps import AppRecord, AppStatus, Fields, Hosting
 from store.audit import AuditAction
 from store.db import Database
 from store.pagination import Page, Window
@@ -98,13 +93,16 @@ async def set_account_executive(
 ) -> AppRecord:
     args = parse(AppPersonInput, data)
     app = await visible_app(db, viewer, args.app_id)
-    require_support(viewer)
+    right = rights.support_only(viewer)
+    right.require()
     await existing_person(db, args.person_id, "personId")
     return await commit(
         db,
         viewer,
         AuditAction.ACCOUNT_EXECUTIVE_SET,
-        app_store.set_account_executive(db, app.id, args.person_id, args.expected_version),
+        lambda write: app_store.set_account_executive(
+            db, app.id, args.person_id, args.expected_version, write
+        ),
         app,
         args.expected_version,
         lambda fresh: (
@@ -114,19 +112,23 @@ async def set_account_executive(
             if fresh.account_executive_id == args.person_id
             else None
         ),
+        right,
     )
 
 
 async def add_team_member(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> AppRecord:
     args = parse(AppPersonInput, data)
     app = await visible_app(db, viewer, args.app_id)
-    require_contact_or_support(viewer, app)
+    right = rights.contact_or_support(viewer)
+    right.check(app)
     await existing_person(db, args.person_id, "personId")
     return await commit(
         db,
         viewer,
         AuditAction.TEAM_MEMBER_ADDED,
-        app_store.add_member(db, app.id, args.person_id, args.expected_version),
+        lambda write: app_store.add_member(
+            db, app.id, args.person_id, args.expected_version, write
+        ),
         app,
         args.expected_version,
         lambda fresh: (
@@ -134,6 +136,7 @@ async def add_team_member(db: Database, viewer: PersonRecord, data: dict[str, An
             if args.person_id in fresh.member_ids
             else None
         ),
+        right,
     )
 
 
@@ -141,7 +144,8 @@ async def remove_team_member(db: Database, viewer: PersonRecord, data: dict[str,
     """Remove someone from the team; a technical contact can't be removed from it."""
     args = parse(AppPersonInput, data)
     app = await visible_app(db, viewer, args.app_id)
-    require_contact_or_support(viewer, app)
+    right = rights.contact_or_support(viewer)
+    right.check(app)
 
     def why(fresh: AppRecord) -> UserError | None:
         if args.person_id not in fresh.member_ids:
@@ -153,22 +157,22 @@ async def remove_team_member(db: Database, viewer: PersonRecord, data: dict[str,
             )
         return None
 
-    async def attempt() -> Change | None:
-        # their environment grants go in the same update; each is audited as revoked
-        change = await app_store.remove_member(db, app.id, args.person_id, args.expected_version)
-        if change is not None:
-            await audit_removed_grants(db, viewer, change, args.person_id)
-        return change
-
-    return await commit(
+    # their environment grants go in the same update; each is audited as revoked
+    change = await apply(
         db,
-        viewer,
-        AuditAction.TEAM_MEMBER_REMOVED,
-        attempt(),
         app,
-        args.expected_version,
-        why,
+        lambda write: app_store.remove_member(
+            db, app.id, args.person_id, args.expected_version, write
+        ),
+        right=right,
+        record=both(
+            audited(viewer, AuditAction.TEAM_MEMBER_REMOVED),
+            lambda change: removed_grant_events(viewer, change, args.person_id),
+        ),
+        expected_version=args.expected_version,
+        diagnose=why,
     )
+    return change.after
 
 
 # Reads take ``fields``: the record attributes the caller will read (None: all of them).

@@ -6,6 +6,7 @@ from bson import ObjectId
 
 from store import apps as app_store
 from store import audit as audit_store
+from store import people as people_store
 from store.audit import AuditEventRecord
 from store.db import Database
 from store.pagination import Page, Window
@@ -13,15 +14,25 @@ from store.people import PersonRecord
 
 
 async def app_events(db: Database, app_id: ObjectId, window: Window) -> Page[AuditEventRecord]:
-    """Events of an app the caller has already been allowed to see, oldest first."""
-    return await audit_store.list_events(db, audit_store.events_query(app_id=app_id), window)
+    """Events of an app the caller has already been allowed to see, oldest first, including
+    those written with a change and not yet moved into the trail (read-your-writes)."""
+    query = audit_store.events_query(app_id=app_id)
+    return await audit_store.list_owner_events(db, app_store.COLLECTION, app_id, query, window)
 
 
 async def person_events(
     db: Database, person_id: ObjectId, window: Window
 ) -> Page[AuditEventRecord]:
     """Events about a person (creation, MendixID, status) the caller may see."""
-    return await audit_store.list_events(db, audit_store.events_query(person_id=person_id), window)
+    query = audit_store.events_query(person_id=person_id)
+    return await audit_store.list_owner_events(
+        db, people_store.COLLECTION, person_id, query, window
+    )
+
+
+async def finish_pending(db: Database) -> int:
+    """Move every event a crash left pending into the trail (the periodic task)."""
+    return await audit_store.drain_all(db)
 
 
 async def visible_events(

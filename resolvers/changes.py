@@ -1,20 +1,34 @@
-"""Applying one conditional app update: audit it, or explain why it was refused."""
+"""Applying one conditional app update with its audit events, or explaining its refusal.
+
+Every app change goes through :func:`apply`: the update's filter states the rule (store/),
+the caller's right (resolvers/rights.py) and the version it read, and the same atomic write
+pushes the change's audit events into the app (store/audit.py drains them into the trail).
+A refusal is explained from a fresh read by :func:`explain`: not found, version conflict, the
+right, then the rule; when none of them is broken someone else changed the app meanwhile,
+and the change is tried again on the fresh state.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from bson import ObjectId
+
 from resolvers.errors import ErrorCode, UserError, UserErrors, fail
+from resolvers.rights import Right
 from store import apps as app_store
 from store import audit as audit_store
-from store.apps import AppRecord, AppStatus, Change, Hosting
+from store.apps import AppRecord, AppStatus, Change, Hosting, Write
 from store.audit import AuditAction
-from store.db import Database
+from store.db import Database, Document
 from store.people import PersonRecord
 
+log = logging.getLogger(__name__)
+
 # Which stored fields each action changes; the audit event records them before and after.
-_AUDITED = {
+AUDITED = {
     AuditAction.ACCOUNT_EXECUTIVE_SET: ("account_executive_id",),
     AuditAction.TEAM_MEMBER_ADDED: ("member_ids",),
     AuditAction.TEAM_MEMBER_REMOVED: ("member_ids",),
@@ -27,6 +41,8 @@ _AUDITED = {
     AuditAction.LICENSE_RENEWED: ("licenses",),
     AuditAction.LICENSE_CHANGED: ("licenses",),
 }
+# Unrelated changes that land between the read and the write are retried this often.
+ATTEMPTS = 25
 
 
 def _state(app: AppRecord, fields: tuple[str, ...]) -> dict[str, Any]:
@@ -37,47 +53,115 @@ def _state(app: AppRecord, fields: tuple[str, ...]) -> dict[str, Any]:
 
 
 Diagnose = Callable[[AppRecord], UserError | None]
+Attempt = Callable[[Write], Awaitable[Change | None]]
+Record = Callable[[Change], list[Document]]
+
+
+def audited(viewer: PersonRecord, action: AuditAction, **extra: Any) -> Record:
+    """The event of an app change that records the action's fields before and after."""
+    fields = AUDITED[action]
+
+    def record(change: Change) -> list[Document]:
+        return [
+            audit_store.event(
+                action,
+                actor_id=viewer.id,
+                before=_state(change.before, fields),
+                after={**_state(change.after, fields), **extra},
+            )
+        ]
+
+    return record
+
+
+def both(*records: Record) -> Record:
+    return lambda change: [event for record in records for event in record(change)]
+
+
+async def apply(
+    db: Database,
+    app: AppRecord,
+    attempt: Attempt,
+    *,
+    right: Right,
+    record: Record,
+    expected_version: int | None,
+    diagnose: Diagnose,
+) -> Change:
+    """Apply a change to ``app`` (as read) with its events in one conditional write."""
+    right.check(app)
+    base = app
+    for _ in range(ATTEMPTS):
+        change = await attempt(Write(base, right.authority.condition, record))
+        if change is not None:
+            await finish(db, base.id)
+            return change
+        base = await explain(db, base.id, base.version, right, expected_version, diagnose)
+    fail(ErrorCode.CONCURRENT_CHANGE, "The app kept changing; read it again and retry")
 
 
 async def commit(
     db: Database,
     viewer: PersonRecord,
     action: AuditAction,
-    attempt: Awaitable[Change | None],
+    attempt: Attempt,
     app: AppRecord,
     expected_version: int | None,
     diagnose: Diagnose,
+    right: Right,
 ) -> AppRecord:
-    """Await the conditional update; audit it, or explain a refusal from a fresh read."""
-    change = await attempt
-    if change is None:
-        fresh = await app_store.get_app(db, app.id)
-        if fresh is None:
-            fail(ErrorCode.NOT_FOUND, "No app with this ID", ["input", "appId"])
-        if expected_version is not None and fresh.version != expected_version:
-            fail(
-                ErrorCode.VERSION_CONFLICT,
-                f"The app is at version {fresh.version}, not {expected_version}",
-                ["input", "expectedVersion"],
-            )
-        error = diagnose(fresh)
-        if error is None:
-            error = UserError(
-                "The app changed while this request ran; read it again and retry",
-                ErrorCode.CONCURRENT_CHANGE,
-            )
-        raise UserErrors([error])
-    fields = _AUDITED[action]
-    await audit_store.record(
+    """:func:`apply` for a change audited by its action's fields; returns the app after."""
+    change = await apply(
         db,
-        action,
-        actor_id=viewer.id,
-        app_id=change.after.id,
-        version=change.after.version,
-        before=_state(change.before, fields),
-        after=_state(change.after, fields),
+        app,
+        attempt,
+        right=right,
+        record=audited(viewer, action),
+        expected_version=expected_version,
+        diagnose=diagnose,
     )
     return change.after
+
+
+async def explain(
+    db: Database,
+    app_id: ObjectId,
+    read_version: int,
+    right: Right,
+    expected_version: int | None,
+    diagnose: Diagnose,
+) -> AppRecord:
+    """Why a conditional update matched nothing, from a fresh read: raises the typed refusal,
+    or returns the fresh app when only the version moved (to try again on it)."""
+    fresh = await app_store.get_app(db, app_id)
+    if fresh is None:
+        fail(ErrorCode.NOT_FOUND, "No app with this ID", ["input", "appId"])
+    if expected_version is not None and fresh.version != expected_version:
+        fail(
+            ErrorCode.VERSION_CONFLICT,
+            f"The app is at version {fresh.version}, not {expected_version}",
+            ["input", "expectedVersion"],
+        )
+    if not right.holds(fresh):
+        raise UserErrors([right.error])
+    error = diagnose(fresh)
+    if error is None and fresh.version == read_version:
+        error = UserError(
+            "The app changed while this request ran; read it again and retry",
+            ErrorCode.CONCURRENT_CHANGE,
+        )
+    if error is not None:
+        raise UserErrors([error])
+    return fresh
+
+
+async def finish(db: Database, app_id: ObjectId) -> None:
+    """Move the change's events into the audit trail now. Committed either way: if this
+    fails, the events stay pending (and readable) until the periodic task moves them."""
+    try:
+        await audit_store.drain(db, app_store.COLLECTION, app_id)
+    except Exception:
+        log.warning("Audit events of app %s left pending; the periodic task drains them", app_id)
 
 
 def error(code: ErrorCode, message: str, field: str = "personId") -> UserError:

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from resolvers import rights
 from resolvers.apps import AppInput, AppPersonInput
-from resolvers.auth import existing_person, require_contact_or_support, require_support, visible_app
+from resolvers.auth import existing_person, visible_app
 from resolvers.changes import commit, error, first, hosting_is, mendix_id_ok
 from resolvers.errors import ErrorCode, UserError, UserErrors, fail
 from resolvers.inputs import parse
@@ -27,7 +28,8 @@ async def change_technical_contact(
     """Mendix Cloud: replace the technical contact by a team member, atomically (A4, C5)."""
     args = parse(AppPersonInput, data)
     app = await visible_app(db, viewer, args.app_id)
-    require_contact_or_support(viewer, app)
+    right = rights.contact_or_support(viewer)
+    right.check(app)
     person = await existing_person(db, args.person_id, "personId")
 
     def not_member(fresh: AppRecord) -> UserError | None:
@@ -43,16 +45,18 @@ async def change_technical_contact(
         db,
         viewer,
         AuditAction.TECHNICAL_CONTACT_CHANGED,
-        app_store.change_technical_contact(
+        lambda write: app_store.change_technical_contact(
             db,
             app.id,
             args.person_id,
             has_mendix_id=person.mendix_id is not None,
             expected_version=args.expected_version,
+            write=write,
         ),
         app,
         args.expected_version,
         first(hosting_is(Hosting.MENDIX_CLOUD), not_member, mendix_id_ok(person)),
+        right,
     )
 
 
@@ -62,18 +66,20 @@ async def add_technical_contact(
     """On-Premises: add one more technical contact (Mendix Support only here, A5)."""
     args = parse(AppPersonInput, data)
     app = await visible_app(db, viewer, args.app_id)
-    require_support(viewer)
+    right = rights.support_only(viewer)
+    right.require()
     person = await existing_person(db, args.person_id, "personId")
     return await commit(
         db,
         viewer,
         AuditAction.TECHNICAL_CONTACT_ADDED,
-        app_store.add_technical_contact(
+        lambda write: app_store.add_technical_contact(
             db,
             app.id,
             args.person_id,
             has_mendix_id=person.mendix_id is not None,
             expected_version=args.expected_version,
+            write=write,
         ),
         app,
         args.expected_version,
@@ -86,6 +92,7 @@ async def add_technical_contact(
             ),
             mendix_id_ok(person),
         ),
+        right,
     )
 
 
@@ -95,7 +102,8 @@ async def remove_technical_contact(
     """On-Premises: remove a technical contact, only while another remains (A2, A5)."""
     args = parse(AppPersonInput, data)
     app = await visible_app(db, viewer, args.app_id)
-    require_contact_or_support(viewer, app)
+    right = rights.contact_or_support(viewer)
+    right.check(app)
 
     def why(fresh: AppRecord) -> UserError | None:
         if args.person_id not in fresh.technical_contact_ids:
@@ -110,10 +118,13 @@ async def remove_technical_contact(
         db,
         viewer,
         AuditAction.TECHNICAL_CONTACT_REMOVED,
-        app_store.remove_technical_contact(db, app.id, args.person_id, args.expected_version),
+        lambda write: app_store.remove_technical_contact(
+            db, app.id, args.person_id, args.expected_version, write
+        ),
         app,
         args.expected_version,
         first(hosting_is(Hosting.ON_PREMISES), why),
+        right,
     )
 
 
@@ -121,7 +132,8 @@ async def deliver_app(db: Database, viewer: PersonRecord, data: dict[str, Any]) 
     """Deliver an ordered app; every technical contact needs a MendixID (A3)."""
     args = parse(AppInput, data)
     app = await visible_app(db, viewer, args.app_id)
-    require_support(viewer)
+    right = rights.support_only(viewer)
+    right.require()
     if app.status is AppStatus.DELIVERED:
         fail(ErrorCode.ALREADY_DELIVERED, "The app is delivered already", ["input", "appId"])
     contacts = await people_store.get_people(db, list(app.technical_contact_ids))
@@ -141,7 +153,9 @@ async def deliver_app(db: Database, viewer: PersonRecord, data: dict[str, Any]) 
         db,
         viewer,
         AuditAction.APP_DELIVERED,
-        app_store.deliver(db, app.id, app.technical_contact_ids, args.expected_version),
+        lambda write: app_store.deliver(
+            db, app.id, app.technical_contact_ids, args.expected_version, write
+        ),
         app,
         args.expected_version,
         lambda fresh: (
@@ -149,6 +163,7 @@ async def deliver_app(db: Database, viewer: PersonRecord, data: dict[str, Any]) 
             if fresh.status is AppStatus.DELIVERED
             else None
         ),
+        right,
     )
 
 
@@ -158,12 +173,13 @@ async def move_to_mendix_cloud(
     """On-Premises -> Mendix Cloud, only with exactly one technical contact (A6)."""
     args = parse(AppInput, data)
     app = await visible_app(db, viewer, args.app_id)
-    require_support(viewer)
+    right = rights.support_only(viewer)
+    right.require()
     return await commit(
         db,
         viewer,
         AuditAction.HOSTING_CHANGED,
-        app_store.move_to_mendix_cloud(db, app.id, args.expected_version),
+        lambda write: app_store.move_to_mendix_cloud(db, app.id, args.expected_version, write),
         app,
         args.expected_version,
         first(
@@ -178,4 +194,5 @@ async def move_to_mendix_cloud(
                 else None
             ),
         ),
+        right,
     )

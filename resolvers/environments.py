@@ -10,24 +10,24 @@ from a fresh read (``apply``).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from bson import ObjectId
 from pydantic import Field
 
-from resolvers.auth import app_scope, require_support, visible_app
-from resolvers.errors import ErrorCode, UserError, UserErrors, fail
+from resolvers import rights
+from resolvers.auth import app_scope, visible_app
+from resolvers.changes import apply, first
+from resolvers.errors import ErrorCode, UserError, fail
 from resolvers.ids import AppId, EnvironmentId
 from resolvers.inputs import Input, Version, parse
-from store import apps as app_store
 from store import audit as audit_store
 from store import environments as env_store
-from store.apps import AppRecord, Change, Hosting
+from store.apps import AppRecord, Hosting
 from store.audit import AuditAction
 from store.cloud import EnvironmentRecord, EnvironmentRight, EnvironmentState, rights_of
-from store.db import Database
+from store.db import Database, Document
 from store.people import PersonRecord
 
 MANAGE = EnvironmentRight.MANAGE_PERMISSIONS
@@ -68,43 +68,6 @@ def viewer_rights(viewer: PersonRecord, app: AppRecord, environment_id: ObjectId
     return rights_of(viewer.id, environment_id, app.technical_contact_ids, app.grants)
 
 
-Diagnose = Callable[[AppRecord], UserError | None]
-
-
-async def apply(
-    db: Database,
-    app_id: ObjectId,
-    attempt: Awaitable[Change | None],
-    version: int | None,
-    *why: Diagnose,
-) -> Change:
-    """Await a conditional update; on refusal name the first broken rule from a fresh read."""
-    change = await attempt
-    if change is not None:
-        return change
-    fresh = await app_store.get_app(db, app_id)
-    if fresh is None:
-        fail(ErrorCode.NOT_FOUND, "No app with this ID", ["input", "appId"])
-    if version is not None and fresh.version != version:
-        fail(
-            ErrorCode.VERSION_CONFLICT,
-            f"The app is at version {fresh.version}, not {version}",
-            ["input", "expectedVersion"],
-        )
-    for check in why:
-        error = check(fresh)
-        if error is not None:
-            raise UserErrors([error])
-    raise UserErrors(
-        [
-            UserError(
-                "The app changed while this request ran; read it again and retry",
-                ErrorCode.CONCURRENT_CHANGE,
-            )
-        ]
-    )
-
-
 def mendix_cloud(app: AppRecord) -> UserError | None:
     if app.hosting is not Hosting.MENDIX_CLOUD:
         return UserError(
@@ -115,58 +78,48 @@ def mendix_cloud(app: AppRecord) -> UserError | None:
     return None
 
 
-def needs_right(
-    viewer: PersonRecord, environment_id: ObjectId, right: EnvironmentRight
-) -> Diagnose:
-    def check(app: AppRecord) -> UserError | None:
-        if right not in viewer_rights(viewer, app, environment_id):
-            label = right.value.replace("_", " ").capitalize()
-            return UserError(f"You need {label} on this environment", ErrorCode.MISSING_RIGHT)
-        return None
-
-    return check
-
-
 async def add_environment(
     db: Database, viewer: PersonRecord, data: dict[str, Any]
 ) -> EnvironmentView:
     args = parse(AddEnvironmentInput, data)
     app = await visible_app(db, viewer, args.app_id)
-    require_support(viewer)
+    right = rights.support_only(viewer)
+    right.require()
+
+    def record(change: Any) -> list[Document]:
+        environment = change.after.environments[-1]
+        after = {"name": environment.name, "production": environment.production}
+        created = AuditAction.ENVIRONMENT_CREATED
+        return [environment_event(viewer, created, environment, None, None, after)]
+
     change = await apply(
         db,
-        app.id,
-        env_store.add_environment(
+        app,
+        lambda write: env_store.add_environment(
             db,
             app.id,
             name=args.name,
             production=args.production,
             expected_version=args.expected_version,
+            write=write,
         ),
-        args.expected_version,
-        mendix_cloud,
-        lambda fresh: (
-            UserError(
-                "This app has an environment with this name",
-                ErrorCode.DUPLICATE_ENVIRONMENT_NAME,
-                ["input", "name"],
-            )
-            if any(env.name == args.name for env in fresh.environments)
-            else None
+        right=right,
+        record=record,
+        expected_version=args.expected_version,
+        diagnose=first(
+            mendix_cloud,
+            lambda fresh: (
+                UserError(
+                    "This app has an environment with this name",
+                    ErrorCode.DUPLICATE_ENVIRONMENT_NAME,
+                    ["input", "name"],
+                )
+                if any(env.name == args.name for env in fresh.environments)
+                else None
+            ),
         ),
     )
-    environment = change.after.environments[-1]
-    await _audit(
-        db,
-        viewer,
-        AuditAction.ENVIRONMENT_CREATED,
-        change,
-        environment,
-        None,
-        None,
-        {"name": environment.name, "production": environment.production},
-    )
-    return EnvironmentView(change.after, environment)
+    return EnvironmentView(change.after, change.after.environments[-1])
 
 
 async def set_environment_state(
@@ -175,21 +128,32 @@ async def set_environment_state(
     """Start or stop an environment (Transport rights)."""
     args = parse(SetStateInput, data)
     app, index, environment = await visible_environment(db, viewer, args.environment_id)
+    key = environment.environment_id
+
+    def record(change: Any) -> list[Document]:
+        before = change.before.environments[index]
+        after = change.after.environments[index]
+        return [
+            environment_event(
+                viewer,
+                AuditAction.ENVIRONMENT_STATE_CHANGED,
+                after,
+                None,
+                {"state": before.state.value},
+                {"state": after.state.value},
+            )
+        ]
+
     change = await apply(
         db,
-        app.id,
-        env_store.set_state(
-            db,
-            app.id,
-            index,
-            environment.environment_id,
-            args.state,
-            viewer.id,
-            args.expected_version,
+        app,
+        lambda write: env_store.set_state(
+            db, app.id, index, key, args.state, viewer.id, args.expected_version, write
         ),
-        args.expected_version,
-        needs_right(viewer, environment.environment_id, EnvironmentRight.TRANSPORT_RIGHTS),
-        lambda fresh: (
+        right=rights.environment_right(viewer, key, EnvironmentRight.TRANSPORT_RIGHTS),
+        record=record,
+        expected_version=args.expected_version,
+        diagnose=lambda fresh: (
             UserError(
                 f"The environment is {args.state.value} already",
                 ErrorCode.ALREADY_IN_STATE,
@@ -199,18 +163,7 @@ async def set_environment_state(
             else None
         ),
     )
-    after = change.after.environments[index]
-    await _audit(
-        db,
-        viewer,
-        AuditAction.ENVIRONMENT_STATE_CHANGED,
-        change,
-        after,
-        None,
-        {"state": environment.state.value},
-        {"state": after.state.value},
-    )
-    return EnvironmentView(change.after, after)
+    return EnvironmentView(change.after, change.after.environments[index])
 
 
 @dataclass  # not frozen: strawberry's relay marks node results with an attribute
@@ -241,23 +194,19 @@ class EnvironmentView:
         return self.environment.created_at
 
 
-async def _audit(
-    db: Database,
+def environment_event(
     viewer: PersonRecord,
     action: AuditAction,
-    change: Change,
     environment: EnvironmentRecord,
     person_id: ObjectId | None,
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
-) -> None:
-    await audit_store.record(
-        db,
+) -> Document:
+    """An environment's audit event (production marked), recorded with its change."""
+    return audit_store.event(
         action,
         actor_id=viewer.id,
-        app_id=change.after.id,
         person_id=person_id,
-        version=change.after.version,
         before=before,
         after=after,
         environment_id=environment.environment_id,

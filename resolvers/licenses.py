@@ -8,13 +8,14 @@ commercial agreement with Mendix.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from pydantic import Field
 
-from resolvers.auth import require_contact_or_support, require_support, visible_app
+from resolvers import rights
+from resolvers.auth import visible_app
 from resolvers.changes import commit, error
 from resolvers.errors import ErrorCode, UserError, UserErrors, fail
 from resolvers.ids import AppId
@@ -23,7 +24,7 @@ from resolvers.notifications import send_to
 from store import audit as audit_store
 from store import licenses as license_store
 from store import people as people_store
-from store.apps import AppRecord, LicenseRecord
+from store.apps import AppRecord, Change, LicenseRecord, Write
 from store.audit import AuditAction
 from store.db import Database
 from store.licenses import ExpansionRequestRecord, license_of
@@ -37,7 +38,6 @@ LicenseId = Annotated[
 Plan = Annotated[str, Field(min_length=1, max_length=100)]
 Users = Annotated[int, Field(ge=0, le=10_000_000)]
 Message = Annotated[str, Field(max_length=5000)]
-CONCURRENT_RETRIES = 5
 
 
 class AddLicenseInput(Input):
@@ -92,7 +92,8 @@ def _bad_dates() -> UserError:
 async def add_license(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> AppRecord:
     args = parse(AddLicenseInput, data)
     app = await visible_app(db, viewer, args.app_id)
-    require_support(viewer)
+    right = rights.support_only(viewer)
+    right.require()
     if _utc(args.expires_at) <= _utc(args.starts_at):
         raise UserErrors([_bad_dates()])
     license = LicenseRecord(
@@ -107,7 +108,7 @@ async def add_license(db: Database, viewer: PersonRecord, data: dict[str, Any]) 
         db,
         viewer,
         AuditAction.LICENSE_ADDED,
-        license_store.add_license(db, app.id, license, args.expected_version),
+        lambda write: license_store.add_license(db, app.id, license, args.expected_version, write),
         app,
         args.expected_version,
         lambda fresh: (
@@ -115,6 +116,7 @@ async def add_license(db: Database, viewer: PersonRecord, data: dict[str, Any]) 
             if license_of(fresh, args.license_id)
             else None
         ),
+        right,
     )
 
 
@@ -127,36 +129,35 @@ async def _rewrite(
     expected_version: int | None,
     revise: Callable[[LicenseRecord], LicenseRecord],
 ) -> AppRecord:
-    """Replace one license under a version precondition; retry on unrelated concurrent
-    changes (not when the client pinned ``expectedVersion``)."""
-    for _ in range(CONCURRENT_RETRIES):
-        current = license_of(app, license_id)
+    """Replace one license of the app as read (the write pins its version; on an unrelated
+    concurrent change it is revised again from the fresh state, unless the client pinned
+    ``expectedVersion``)."""
+
+    def attempt(write: Write) -> Awaitable[Change | None]:
+        current = license_of(write.base, license_id)
         if current is None:
             fail(ErrorCode.LICENSE_NOT_FOUND, "The app has no such license", ["input", "licenseId"])
-        updated = revise(current)
-        try:
-            return await commit(
-                db,
-                viewer,
-                action,
-                license_store.replace_license(db, app, updated, expected_version),
-                app,
-                expected_version,
-                lambda fresh: None,
-            )
-        except UserErrors as refusal:
-            codes = {e.code for e in refusal.errors}
-            if expected_version is not None or codes != {ErrorCode.CONCURRENT_CHANGE}:
-                raise
-        app = await visible_app(db, viewer, app.id)
-    fail(ErrorCode.CONCURRENT_CHANGE, "The app kept changing; read it again and retry")
+        return license_store.replace_license(
+            db, write.base, revise(current), expected_version, write
+        )
+
+    return await commit(
+        db,
+        viewer,
+        action,
+        attempt,
+        app,
+        expected_version,
+        lambda fresh: None,
+        rights.support_only(viewer),
+    )
 
 
 async def renew_license(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> AppRecord:
     """A new, later expiry (Support). Renewal notices start over for the new expiry."""
     args = parse(RenewLicenseInput, data)
     app = await visible_app(db, viewer, args.app_id)
-    require_support(viewer)
+    rights.support_only(viewer).require()
     expires_at = _utc(args.expires_at)
 
     def revise(current: LicenseRecord) -> LicenseRecord:
@@ -183,7 +184,7 @@ async def change_license(db: Database, viewer: PersonRecord, data: dict[str, Any
     """Change plan, user counts or start date (Support)."""
     args = parse(ChangeLicenseInput, data)
     app = await visible_app(db, viewer, args.app_id)
-    require_support(viewer)
+    rights.support_only(viewer).require()
     changes = args.model_dump(
         include={"plan", "named_users", "concurrent_users", "starts_at"}, exclude_none=True
     )
@@ -215,7 +216,7 @@ async def request_expansion(
     """O2/C4: more users goes to the app's Account Executive: recorded, then emailed."""
     args = parse(ExpansionInput, data)
     app = await visible_app(db, viewer, args.app_id)
-    require_contact_or_support(viewer, app)
+    rights.contact_or_support(viewer).check(app)
     current = license_of(app, args.license_id)
     if current is None:
         fail(ErrorCode.LICENSE_NOT_FOUND, "The app has no such license", ["input", "licenseId"])

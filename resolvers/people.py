@@ -43,22 +43,32 @@ class PeopleFilter(Input):
 
 async def create_person(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> PersonRecord:
     args = parse(CreatePersonInput, data)
+
+    def created(person: PersonRecord) -> list[Document]:
+        return [
+            audit_store.event(
+                AuditAction.PERSON_CREATED,
+                actor_id=viewer.id,
+                person_id=person.id,
+                after={"email": person.email, "name": person.name, "mendix_id": person.mendix_id},
+            )
+        ]
+
     try:
         person = await people_store.create_person(
-            db, email=args.email, name=args.name, mendix_id=args.mendix_id
+            db, email=args.email, name=args.name, mendix_id=args.mendix_id, events=created
         )
     except people_store.DuplicateEmail:
         fail(ErrorCode.DUPLICATE_EMAIL, "A person with this email exists", ["input", "email"])
     except people_store.DuplicateMendixId:
         fail(ErrorCode.DUPLICATE_MENDIX_ID, "This MendixID is taken", ["input", "mendixId"])
-    await audit_store.record(
-        db,
-        AuditAction.PERSON_CREATED,
-        actor_id=viewer.id,
-        person_id=person.id,
-        after={"email": person.email, "name": person.name, "mendix_id": person.mendix_id},
-    )
+    await _drain(db, person.id)
     return person
+
+
+async def _drain(db: Database, person_id: ObjectId) -> None:
+    """Move the change's events into the trail now (the periodic task does it otherwise)."""
+    await audit_store.drain(db, people_store.COLLECTION, person_id)
 
 
 async def register_mendix_id(
@@ -69,8 +79,17 @@ async def register_mendix_id(
     if not viewer.is_support and viewer.id != args.person_id:
         fail(ErrorCode.FORBIDDEN, "Only the person themself or Mendix Support may do this")
     await existing_person(db, args.person_id, "personId")
+    registered = audit_store.event(
+        AuditAction.MENDIX_ID_REGISTERED,
+        actor_id=viewer.id,
+        person_id=args.person_id,
+        before={"mendix_id": None},
+        after={"mendix_id": args.mendix_id},
+    )
     try:
-        change = await people_store.register_mendix_id(db, args.person_id, args.mendix_id)
+        change = await people_store.register_mendix_id(
+            db, args.person_id, args.mendix_id, [registered]
+        )
     except people_store.DuplicateMendixId:
         fail(ErrorCode.DUPLICATE_MENDIX_ID, "This MendixID is taken", ["input", "mendixId"])
     if change is None:
@@ -80,14 +99,7 @@ async def register_mendix_id(
             ["input", "personId"],
         )
     _, after = change
-    await audit_store.record(
-        db,
-        AuditAction.MENDIX_ID_REGISTERED,
-        actor_id=viewer.id,
-        person_id=after.id,
-        before={"mendix_id": None},
-        after={"mendix_id": after.mendix_id},
-    )
+    await _drain(db, after.id)
     return after
 
 
@@ -96,20 +108,30 @@ async def set_person_status(
 ) -> PersonRecord:
     args = parse(SetPersonStatusInput, data)
     require_support(viewer)
-    change = await people_store.set_status(db, args.person_id, args.status)
+
+    def changed(before: PersonRecord, after: PersonRecord) -> list[Document]:
+        return [
+            audit_store.event(
+                AuditAction.PERSON_STATUS_CHANGED,
+                actor_id=viewer.id,
+                person_id=after.id,
+                before={"status": before.status.value},
+                after={"status": after.status.value},
+            )
+        ]
+
+    try:
+        change = await people_store.set_status(db, args.person_id, args.status, changed)
+    except people_store.LastSupport:
+        fail(
+            ErrorCode.LAST_SUPPORT,
+            "This is the last active Mendix Support person; activate another one first",
+            ["input", "personId"],
+        )
     if change is None:
         fail(ErrorCode.NOT_FOUND, "No person with this ID", ["input", "personId"])
-    before, after = change
-    if before.status is not after.status:
-        await audit_store.record(
-            db,
-            AuditAction.PERSON_STATUS_CHANGED,
-            actor_id=viewer.id,
-            person_id=after.id,
-            before={"status": before.status.value},
-            after={"status": after.status.value},
-        )
-    return after
+    await _drain(db, args.person_id)
+    return change[1]
 
 
 async def people_scope(db: Database, viewer: PersonRecord) -> Document | None:
@@ -118,7 +140,7 @@ async def people_scope(db: Database, viewer: PersonRecord) -> Document | None:
     if scope is None:
         return None
     ids = await app_store.people_on_apps(db, scope)
-    return {"_id": {"$in": [viewer.id, *ids]}}
+    return people_store.people_query(ids=[viewer.id, *ids])
 
 
 async def visible_people(
@@ -143,6 +165,4 @@ async def list_people(
         search=args.search, status=args.status, has_mendix_id=args.has_mendix_id
     )
     scope = await people_scope(db, viewer)
-    if scope is not None:
-        query = {"$and": [scope, query]} if query else scope
-    return await people_store.list_people(db, query, window)
+    return await people_store.list_people(db, people_store.all_of(scope, query), window)

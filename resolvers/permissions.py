@@ -15,15 +15,14 @@ from typing import Annotated, Any
 from bson import ObjectId
 from pydantic import Field
 
+from resolvers import rights as authority
 from resolvers.auth import app_scope, existing_person, visible_app
+from resolvers.changes import apply, first
 from resolvers.environments import (
     MANAGE,
-    Diagnose,
     EnvironmentView,
-    _audit,
-    apply,
+    environment_event,
     mendix_cloud,
-    needs_right,
     viewer_rights,
     visible_environment,
 )
@@ -35,7 +34,7 @@ from store import environments as env_store
 from store.apps import AppRecord, Change
 from store.audit import AuditAction
 from store.cloud import EnvironmentRecord, EnvironmentRight
-from store.db import Database
+from store.db import Database, Document
 from store.people import PersonRecord
 
 Rights = Annotated[list[EnvironmentRight], Field(min_length=1, max_length=len(EnvironmentRight))]
@@ -55,19 +54,6 @@ class ConnectProjectInput(Input):
     expected_version: Version | None = None
 
 
-def authority(viewer: PersonRecord, environment_id: ObjectId, rights: list[Any]) -> Diagnose:
-    def check(app: AppRecord) -> UserError | None:
-        if MANAGE in rights and viewer.id not in app.technical_contact_ids:
-            return UserError(
-                "Only the technical contact grants or revokes Manage permissions",
-                ErrorCode.TECHNICAL_CONTACT_ONLY,
-                ["input", "rights"],
-            )
-        return needs_right(viewer, environment_id, MANAGE)(app)
-
-    return check
-
-
 def _held(app: AppRecord, environment_id: ObjectId, person_id: ObjectId) -> list[str]:
     return sorted(
         grant.right.value
@@ -76,20 +62,18 @@ def _held(app: AppRecord, environment_id: ObjectId, person_id: ObjectId) -> list
     )
 
 
-async def _grants_audit(
-    db: Database,
+def grants_event(
     viewer: PersonRecord,
     action: AuditAction,
     change: Change,
     env: EnvironmentRecord,
     person_id: ObjectId,
-) -> None:
+) -> Document:
+    """One person's rights on one environment before and after a change."""
     key = env.environment_id
-    await _audit(
-        db,
+    return environment_event(
         viewer,
         action,
-        change,
         env,
         person_id,
         {"environment": env.name, "rights": _held(change.before, key, person_id)},
@@ -103,32 +87,37 @@ async def grant_rights(db: Database, viewer: PersonRecord, data: dict[str, Any])
     app, index, environment = await visible_environment(db, viewer, args.environment_id)
     await existing_person(db, args.person_id, "personId")
     key = environment.environment_id
+    granted = AuditAction.ENVIRONMENT_RIGHTS_GRANTED
     change = await apply(
         db,
-        app.id,
-        env_store.grant(db, app.id, key, args.person_id, rights, viewer.id, args.expected_version),
-        args.expected_version,
-        mendix_cloud,
-        authority(viewer, key, rights),
-        lambda fresh: (
-            UserError(
-                "Rights go to team members only", ErrorCode.NOT_A_TEAM_MEMBER, ["input", "personId"]
-            )
-            if args.person_id not in fresh.member_ids
-            else None
+        app,
+        lambda write: env_store.grant(
+            db, app.id, key, args.person_id, rights, viewer.id, args.expected_version, write
         ),
-        lambda fresh: (
-            UserError(
-                "The person holds some of these rights already",
-                ErrorCode.ALREADY_GRANTED,
-                ["input", "rights"],
-            )
-            if set(_held(fresh, key, args.person_id)) & {right.value for right in rights}
-            else None
+        right=authority.grant_rights(viewer, key, rights),
+        record=lambda change: [grants_event(viewer, granted, change, environment, args.person_id)],
+        expected_version=args.expected_version,
+        diagnose=first(
+            mendix_cloud,
+            lambda fresh: (
+                UserError(
+                    "Rights go to team members only",
+                    ErrorCode.NOT_A_TEAM_MEMBER,
+                    ["input", "personId"],
+                )
+                if args.person_id not in fresh.member_ids
+                else None
+            ),
+            lambda fresh: (
+                UserError(
+                    "The person holds some of these rights already",
+                    ErrorCode.ALREADY_GRANTED,
+                    ["input", "rights"],
+                )
+                if set(_held(fresh, key, args.person_id)) & {right.value for right in rights}
+                else None
+            ),
         ),
-    )
-    await _grants_audit(
-        db, viewer, AuditAction.ENVIRONMENT_RIGHTS_GRANTED, change, environment, args.person_id
     )
     return EnvironmentView(change.after, change.after.environments[index])
 
@@ -140,81 +129,82 @@ async def revoke_rights(
     rights = sorted(set(args.rights))
     app, index, environment = await visible_environment(db, viewer, args.environment_id)
     key = environment.environment_id
+    revoked = AuditAction.ENVIRONMENT_RIGHTS_REVOKED
     change = await apply(
         db,
-        app.id,
-        env_store.revoke(db, app.id, key, args.person_id, rights, viewer.id, args.expected_version),
-        args.expected_version,
-        mendix_cloud,
-        authority(viewer, key, rights),
-        lambda fresh: (
-            UserError(
-                "The person does not hold all of these rights",
-                ErrorCode.NOT_GRANTED,
-                ["input", "rights"],
-            )
-            if not {right.value for right in rights} <= set(_held(fresh, key, args.person_id))
-            else None
+        app,
+        lambda write: env_store.revoke(
+            db, app.id, key, args.person_id, rights, viewer.id, args.expected_version, write
         ),
-    )
-    await _grants_audit(
-        db, viewer, AuditAction.ENVIRONMENT_RIGHTS_REVOKED, change, environment, args.person_id
+        right=authority.grant_rights(viewer, key, rights),
+        record=lambda change: [grants_event(viewer, revoked, change, environment, args.person_id)],
+        expected_version=args.expected_version,
+        diagnose=first(
+            mendix_cloud,
+            lambda fresh: (
+                UserError(
+                    "The person does not hold all of these rights",
+                    ErrorCode.NOT_GRANTED,
+                    ["input", "rights"],
+                )
+                if not {right.value for right in rights} <= set(_held(fresh, key, args.person_id))
+                else None
+            ),
+        ),
     )
     return EnvironmentView(change.after, change.after.environments[index])
 
 
-async def audit_removed_grants(
-    db: Database, viewer: PersonRecord, change: Change, person_id: ObjectId
-) -> None:
-    """Removing a team member pulls their grants in the same update; audit each environment."""
-    for environment in change.before.environments:
-        key = environment.environment_id
-        if _held(change.before, key, person_id):
-            await _grants_audit(
-                db, viewer, AuditAction.ENVIRONMENT_RIGHTS_REVOKED, change, environment, person_id
-            )
+def removed_grant_events(
+    viewer: PersonRecord, change: Change, person_id: ObjectId
+) -> list[Document]:
+    """Removing a team member pulls their grants in the same update: one revocation event
+    per environment where they held any."""
+    return [
+        grants_event(viewer, AuditAction.ENVIRONMENT_RIGHTS_REVOKED, change, environment, person_id)
+        for environment in change.before.environments
+        if _held(change.before, environment.environment_id, person_id)
+    ]
 
 
 async def connect_project(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> AppRecord:
     """Connect a project to the app's node (technical contact only); every grant is reset."""
     args = parse(ConnectProjectInput, data)
     app = await visible_app(db, viewer, args.app_id)
+
+    def record(change: Change) -> list[Document]:
+        connected = audit_store.event(
+            AuditAction.PROJECT_CONNECTED,
+            actor_id=viewer.id,
+            before={"project_id": change.before.project_id, "grants": len(change.before.grants)},
+            after={"project_id": change.after.project_id, "grants": 0},
+        )
+        revoked = [
+            grants_event(
+                viewer, AuditAction.ENVIRONMENT_RIGHTS_REVOKED, change, environment, person_id
+            )
+            for environment in change.before.environments
+            for person_id in sorted(
+                {
+                    g.person_id
+                    for g in change.before.grants
+                    if g.environment_id == environment.environment_id
+                }
+            )
+        ]
+        return [connected, *revoked]
+
     change = await apply(
         db,
-        app.id,
-        env_store.connect_project(db, app.id, args.project_id, viewer.id, args.expected_version),
-        args.expected_version,
-        mendix_cloud,
-        lambda fresh: (
-            UserError(
-                "Only the technical contact connects a project",
-                ErrorCode.TECHNICAL_CONTACT_ONLY,
-                ["input", "appId"],
-            )
-            if viewer.id not in fresh.technical_contact_ids
-            else None
+        app,
+        lambda write: env_store.connect_project(
+            db, app.id, args.project_id, viewer.id, args.expected_version, write
         ),
+        right=authority.technical_contact_only(viewer),
+        record=record,
+        expected_version=args.expected_version,
+        diagnose=mendix_cloud,
     )
-    await audit_store.record(
-        db,
-        AuditAction.PROJECT_CONNECTED,
-        actor_id=viewer.id,
-        app_id=app.id,
-        version=change.after.version,
-        before={"project_id": change.before.project_id, "grants": len(change.before.grants)},
-        after={"project_id": change.after.project_id, "grants": 0},
-    )
-    for environment in change.before.environments:
-        for person_id in sorted(
-            {
-                g.person_id
-                for g in change.before.grants
-                if g.environment_id == environment.environment_id
-            }
-        ):
-            await _grants_audit(
-                db, viewer, AuditAction.ENVIRONMENT_RIGHTS_REVOKED, change, environment, person_id
-            )
     return change.after
 
 

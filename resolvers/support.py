@@ -9,26 +9,24 @@ hold whatever changed meanwhile); a refusal releases the claim and is returned t
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Annotated, Any
 
 from bson import ObjectId
 from pydantic import Field
 
+from resolvers import rights
+from resolvers.approvals import STALE_CLAIM, complete_approval, request_event
 from resolvers.auth import app_scope, existing_person, require_support, visible_app
-from resolvers.changes import commit, error, first, hosting_is, mendix_id_ok
+from resolvers.changes import error
 from resolvers.errors import ErrorCode, UserErrors, fail
-from resolvers.ids import AppId, PersonId, SupportRequestId, encode
+from resolvers.ids import AppId, PersonId, SupportRequestId
 from resolvers.inputs import Input, Name, parse
-from resolvers.notifications import send_to
 from store import apps as app_store
 from store import audit as audit_store
-from store import people as people_store
 from store import support as support_store
-from store.apps import AppRecord, Hosting
+from store.apps import Hosting
 from store.audit import AuditAction
 from store.db import Database, Document
-from store.notifications import NotificationKind
 from store.pagination import Page, Window
 from store.people import PersonRecord
 from store.support import Level, RequestKind, RequestStatus, SupportRequestRecord
@@ -36,7 +34,7 @@ from store.support import Level, RequestKind, RequestStatus, SupportRequestRecor
 RequestId = SupportRequestId
 Body = Annotated[str, Field(min_length=1, max_length=20_000)]
 Resolution = Annotated[str, Field(max_length=5000)]
-STALE_CLAIM = timedelta(minutes=2)
+COMMENT_ATTEMPTS = 5
 
 
 class SubmitInput(Input):
@@ -73,35 +71,15 @@ class RequestsFilter(Input):
     kind: RequestKind | None = None
 
 
-def _on_team(viewer: PersonRecord, app: AppRecord) -> bool:
-    return viewer.id in app.member_ids or viewer.id in app.technical_contact_ids
-
-
-async def _audit(
-    db: Database,
-    viewer: PersonRecord,
-    action: AuditAction,
-    request: SupportRequestRecord,
-    **after: Any,
-) -> None:
-    await audit_store.record(
-        db,
-        action,
-        actor_id=viewer.id,
-        app_id=request.app_id,
-        after={
-            "support_request_id": encode("SupportRequest", request.id),
-            "status": request.status.value,
-            **after,
-        },
-    )
-
-
 async def _scope(db: Database, viewer: PersonRecord) -> Document | None:
     scope = app_scope(viewer)
     if scope is None:
         return None
-    return {"app_id": {"$in": await support_store.app_ids_in(db, scope)}}
+    return support_store.requests_query(app_ids=await support_store.app_ids_in(db, scope))
+
+
+async def _drain(db: Database, request: SupportRequestRecord) -> None:
+    await audit_store.drain(db, support_store.COLLECTION, request.id)
 
 
 async def _visible(
@@ -119,8 +97,7 @@ async def _visible(
 async def submit(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> SupportRequestRecord:
     args = parse(SubmitInput, data)
     app = await visible_app(db, viewer, args.app_id)
-    if not _on_team(viewer, app):
-        fail(ErrorCode.FORBIDDEN, "Only the app's technical contacts and team members submit")
+    rights.team_member(viewer).check(app)
     if args.technical_contact_id is not None:
         if args.kind is not RequestKind.CHANGE:
             fail(
@@ -151,16 +128,18 @@ async def submit(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> Su
         impact=args.impact,
         urgency=args.urgency,
         technical_contact_id=args.technical_contact_id,
+        events=lambda request: [
+            request_event(
+                viewer.id,
+                AuditAction.SUPPORT_REQUEST_SUBMITTED,
+                request,
+                kind=request.kind.value,
+                priority=request.priority.value,
+                technical_contact_id=request.technical_contact_id,
+            )
+        ],
     )
-    await _audit(
-        db,
-        viewer,
-        AuditAction.SUPPORT_REQUEST_SUBMITTED,
-        request,
-        kind=request.kind.value,
-        priority=request.priority.value,
-        technical_contact_id=request.technical_contact_id,
-    )
+    await _drain(db, request)
     return request
 
 
@@ -174,31 +153,42 @@ async def comment(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> S
     request = await _visible(db, viewer, args.request_id)
     if not viewer.is_support:
         app = await app_store.get_app(db, request.app_id)
-        if app is None or not _on_team(viewer, app):
+        if app is None:
             fail(ErrorCode.FORBIDDEN, "Only the app's team and Mendix Support comment")
-    updated = await support_store.add_comment(db, request.id, viewer.id, args.body)
-    if updated is None:
-        raise _not_open(await support_store.get_request(db, request.id))
-    await _audit(db, viewer, AuditAction.SUPPORT_REQUEST_COMMENTED, updated)
-    return updated
+        rights.team_member(viewer).check(app)
+    for _ in range(COMMENT_ATTEMPTS):  # the event names the status: retry if it moved
+        event = request_event(viewer.id, AuditAction.SUPPORT_REQUEST_COMMENTED, request)
+        updated = await support_store.add_comment(
+            db, request.id, viewer.id, args.body, request.status, [event]
+        )
+        if updated is not None:
+            await _drain(db, updated)
+            return updated
+        fresh = await support_store.get_request(db, request.id)
+        if fresh is None or fresh.status not in support_store.OPEN:
+            raise _not_open(fresh)
+        request = fresh
+    fail(ErrorCode.CONCURRENT_CHANGE, "The request kept changing; read it again and retry")
 
 
 async def triage(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> SupportRequestRecord:
     args = parse(TriageInput, data)
     request = await _visible(db, viewer, args.request_id)
     require_support(viewer)
-    updated = await support_store.triage(db, request.id, args.impact, args.urgency)
+    level = support_store.priority(args.impact, args.urgency)
+    event = request_event(
+        viewer.id,
+        AuditAction.SUPPORT_REQUEST_TRIAGED,
+        request,
+        status=RequestStatus.TRIAGED.value,
+        impact=args.impact.value,
+        urgency=args.urgency.value,
+        priority=level.value,
+    )
+    updated = await support_store.triage(db, request.id, args.impact, args.urgency, [event])
     if updated is None:
         raise _not_open(await support_store.get_request(db, request.id))
-    await _audit(
-        db,
-        viewer,
-        AuditAction.SUPPORT_REQUEST_TRIAGED,
-        updated,
-        impact=updated.impact.value,
-        urgency=updated.urgency.value,
-        priority=updated.priority.value,
-    )
+    await _drain(db, updated)
     return updated
 
 
@@ -212,10 +202,13 @@ async def _close(
     args = parse(CloseInput, data)
     request = await _visible(db, viewer, args.request_id)
     require_support(viewer)
-    updated = await support_store.close(db, request.id, status, args.resolution)
+    event = request_event(
+        viewer.id, action, request, status=status.value, resolution=args.resolution
+    )
+    updated = await support_store.close(db, request.id, status, args.resolution, [event])
     if updated is None:
         raise _not_open(await support_store.get_request(db, request.id))
-    await _audit(db, viewer, action, updated, resolution=args.resolution)
+    await _drain(db, updated)
     return updated
 
 
@@ -242,66 +235,12 @@ async def approve(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> S
             "Only a CHANGE request naming a technical contact is approved; resolve others",
             ["input", "requestId"],
         )
-    claimed = await support_store.claim_for_approval(db, request.id, stale_after=STALE_CLAIM)
+    claimed = await support_store.claim_for_approval(
+        db, request.id, stale_after=STALE_CLAIM, by=viewer.id
+    )
     if claimed is None:
         raise _not_open(await support_store.get_request(db, request.id))
-    person_id = request.technical_contact_id
-    try:
-        person = await people_store.get_person(db, person_id)
-        app = await app_store.get_app(db, request.app_id)
-        if person is None or app is None:
-            fail(
-                ErrorCode.NOT_FOUND,
-                "The app or the person no longer exists",
-                ["input", "requestId"],
-            )
-        await commit(
-            db,
-            viewer,
-            AuditAction.TECHNICAL_CONTACT_ADDED,
-            app_store.add_technical_contact(
-                db, app.id, person_id, has_mendix_id=person.mendix_id is not None
-            ),
-            app,
-            None,
-            first(
-                hosting_is(Hosting.ON_PREMISES),
-                lambda fresh: (
-                    error(ErrorCode.ALREADY_TECHNICAL_CONTACT, "Already a technical contact")
-                    if person_id in fresh.technical_contact_ids
-                    else None
-                ),
-                mendix_id_ok(person),
-            ),
-        )
-    except UserErrors as refusal:
-        await support_store.release_approval(db, claimed)
-        raise UserErrors(
-            [e.__class__(e.message, e.code, ["input", "requestId"]) for e in refusal.errors]
-        ) from None
-    done = await support_store.finish_approval(db, claimed, args.resolution)
-    assert done is not None, "the claim is held by this approval"
-    await _audit(
-        db, viewer, AuditAction.SUPPORT_REQUEST_APPROVED, done, technical_contact_id=person_id
-    )
-    requester = await people_store.get_person(db, done.requester_id)
-    if requester is not None:
-        await send_to(
-            db,
-            requester,
-            kind=NotificationKind.SUPPORT_REQUEST_APPROVED,
-            dedupe_key=f"request-approved:{done.id}",
-            app_id=done.app_id,
-            subject=f"Approved: {done.subject}",
-            body=(
-                f"Dear {requester.name},\n\nMendix Support approved your request "
-                f'"{done.subject}": {person.name} <{person.email}> is now a technical contact '
-                f"of {app.name} ({app.subdomain})."
-                + (f"\n\n{args.resolution}" if args.resolution else "")
-                + "\n\nMendix Support"
-            ),
-        )
-    return done
+    return await complete_approval(db, viewer, claimed, args.resolution)
 
 
 async def list_requests(
@@ -316,9 +255,7 @@ async def list_requests(
         app_ids=[app_id] if app_id is not None else None, status=args.status, kind=args.kind
     )
     scope = None if app_id is not None else await _scope(db, viewer)
-    clauses = [part for part in (scope, query) if part]
-    combined = {"$and": clauses} if clauses else {}
-    return await support_store.list_requests(db, combined, window)
+    return await support_store.list_requests(db, support_store.all_of(scope, query), window)
 
 
 async def visible_requests(

@@ -226,19 +226,44 @@ async def list_apps(
     return await paginate(_apps(db), query, window, cls.model_validate, projection)
 
 
-async def _apply(
+Events = Callable[[Change], list[Document]]
+
+
+@dataclass(frozen=True)
+class Write:
+    """How a use case applies a change: to the app as it read it (``base``: the update's
+    filter pins its version, so the events describe exactly the state it replaced), with the
+    caller's authority stated in the filter (``authority``, store/rights.py), and the audit
+    events that record it pushed into the app's ``pending_events`` in the same update
+    (store/audit.py drains them into the audit trail)."""
+
+    base: AppRecord
+    authority: Document
+    events: Events
+
+
+PENDING = "pending_events"
+APPLIED = "applied_request_ids"  # support requests whose change the app has (support.py)
+
+
+async def apply_change(
     db: Database,
     app_id: ObjectId,
     precondition: Document,
     update: Document,
     derive: Callable[[AppRecord], dict[str, Any]],
     expected_version: int | None,
+    write: Write | None = None,
 ) -> Change | None:
     """Apply ``update`` only where ``precondition`` holds; None when it did not (refused).
 
     ``derive`` gives the changed fields from the stored state the update ran on, so the
-    returned ``after`` is exactly what the update wrote.
+    returned ``after`` is exactly what the update wrote. With ``write`` the update also
+    states the authority, applies only to ``write.base``'s version and pushes the change's
+    audit events (each with its own ``_id``) in the same atomic write.
     """
+    if write is not None:
+        return await _apply_recorded(db, precondition, update, derive, expected_version, write)
     query: Document = {"_id": app_id, **precondition}
     if expected_version is not None:
         query["version"] = expected_version
@@ -249,6 +274,33 @@ async def _apply(
         return None
     old = AppRecord.model_validate(before)
     return Change(old, old.model_copy(update={**derive(old), "version": old.version + 1}))
+
+
+async def _apply_recorded(
+    db: Database,
+    precondition: Document,
+    update: Document,
+    derive: Callable[[AppRecord], dict[str, Any]],
+    expected_version: int | None,
+    write: Write,
+) -> Change | None:
+    base = write.base
+    if expected_version is not None and expected_version != base.version:
+        return None
+    version = base.version + 1
+    planned = Change(base, base.model_copy(update={**derive(base), "version": version}))
+    events = [{**event, "app_id": base.id, "version": version} for event in write.events(planned)]
+    query: Document = {"_id": base.id, "version": base.version, **precondition}
+    if write.authority:
+        query = {"$and": [query, write.authority]}
+    full: Document = {key: dict(value) for key, value in update.items()}
+    full["$inc"] = {"version": 1}
+    if events:
+        full.setdefault("$push", {})[PENDING] = {"$each": events}
+    after = await _apps(db).find_one_and_update(query, full, return_document=ReturnDocument.AFTER)
+    if after is None:
+        return None
+    return Change(base, AppRecord.model_validate(after))
 
 
 def _needs_mendix_id(has_mendix_id: bool) -> Document:
@@ -265,23 +317,32 @@ def _with(ids: tuple[ObjectId, ...], person_id: ObjectId) -> tuple[ObjectId, ...
 
 
 async def add_member(
-    db: Database, app_id: ObjectId, person_id: ObjectId, expected_version: int | None = None
+    db: Database,
+    app_id: ObjectId,
+    person_id: ObjectId,
+    expected_version: int | None = None,
+    write: Write | None = None,
 ) -> Change | None:
-    return await _apply(
+    return await apply_change(
         db,
         app_id,
         {"member_ids": {"$ne": person_id}},
         {"$push": {"member_ids": person_id}},
         lambda old: {"member_ids": _with(old.member_ids, person_id)},
         expected_version,
+        write,
     )
 
 
 async def remove_member(
-    db: Database, app_id: ObjectId, person_id: ObjectId, expected_version: int | None = None
+    db: Database,
+    app_id: ObjectId,
+    person_id: ObjectId,
+    expected_version: int | None = None,
+    write: Write | None = None,
 ) -> Change | None:
     """Remove a team member who is not a technical contact, and their grants with them."""
-    return await _apply(
+    return await apply_change(
         db,
         app_id,
         {"member_ids": person_id, "technical_contact_ids": {"$ne": person_id}},
@@ -291,6 +352,7 @@ async def remove_member(
             "grants": tuple(grant for grant in old.grants if grant.person_id != person_id),
         },
         expected_version,
+        write,
     )
 
 
@@ -301,9 +363,10 @@ async def change_technical_contact(
     *,
     has_mendix_id: bool,
     expected_version: int | None = None,
+    write: Write | None = None,
 ) -> Change | None:
     """Mendix Cloud: replace the one technical contact by a team member (A4), atomically."""
-    return await _apply(
+    return await apply_change(
         db,
         app_id,
         {
@@ -315,6 +378,7 @@ async def change_technical_contact(
         {"$set": {"technical_contact_ids": [person_id]}},
         lambda old: {"technical_contact_ids": (person_id,)},
         expected_version,
+        write,
     )
 
 
@@ -325,30 +389,49 @@ async def add_technical_contact(
     *,
     has_mendix_id: bool,
     expected_version: int | None = None,
+    write: Write | None = None,
+    request_id: ObjectId | None = None,
 ) -> Change | None:
-    """On-Premises: one more technical contact (A5); they join the team."""
-    return await _apply(
+    """On-Premises: one more technical contact (A5); they join the team. With ``request_id``
+    (an approved support request) the app records that request's change, once."""
+    precondition: Document = {
+        "hosting": Hosting.ON_PREMISES.value,
+        "technical_contact_ids": {"$ne": person_id},
+        **_needs_mendix_id(has_mendix_id),
+    }
+    joined: Document = {"member_ids": person_id}
+    if request_id is not None:
+        precondition[APPLIED] = {"$ne": request_id}
+        joined[APPLIED] = request_id
+    return await apply_change(
         db,
         app_id,
-        {
-            "hosting": Hosting.ON_PREMISES.value,
-            "technical_contact_ids": {"$ne": person_id},
-            **_needs_mendix_id(has_mendix_id),
-        },
-        {"$push": {"technical_contact_ids": person_id}, "$addToSet": {"member_ids": person_id}},
+        precondition,
+        {"$push": {"technical_contact_ids": person_id}, "$addToSet": joined},
         lambda old: {
             "technical_contact_ids": (*old.technical_contact_ids, person_id),
             "member_ids": _with(old.member_ids, person_id),
         },
         expected_version,
+        write,
     )
 
 
+async def request_applied(db: Database, app_id: ObjectId, request_id: ObjectId) -> bool:
+    """Whether the app records the change of support request ``request_id``."""
+    found = await _apps(db).find_one({"_id": app_id, APPLIED: request_id}, {"_id": 1})
+    return found is not None
+
+
 async def remove_technical_contact(
-    db: Database, app_id: ObjectId, person_id: ObjectId, expected_version: int | None = None
+    db: Database,
+    app_id: ObjectId,
+    person_id: ObjectId,
+    expected_version: int | None = None,
+    write: Write | None = None,
 ) -> Change | None:
     """On-Premises: remove a technical contact only while another remains (A2, A5)."""
-    return await _apply(
+    return await apply_change(
         db,
         app_id,
         {
@@ -359,6 +442,7 @@ async def remove_technical_contact(
         {"$pull": {"technical_contact_ids": person_id}},
         lambda old: {"technical_contact_ids": _without(old.technical_contact_ids, person_id)},
         expected_version,
+        write,
     )
 
 
@@ -367,46 +451,57 @@ async def deliver(
     app_id: ObjectId,
     checked_contact_ids: tuple[ObjectId, ...],
     expected_version: int | None = None,
+    write: Write | None = None,
 ) -> Change | None:
     """Deliver, provided the contacts are still exactly the ones checked for a MendixID (A3).
 
     MendixIDs are never removed once set, so contacts that had one still have one.
     """
     delivered_at = now()
-    return await _apply(
+    return await apply_change(
         db,
         app_id,
         {"status": AppStatus.ORDERED.value, "technical_contact_ids": list(checked_contact_ids)},
         {"$set": {"status": AppStatus.DELIVERED.value, "delivered_at": delivered_at}},
         lambda old: {"status": AppStatus.DELIVERED, "delivered_at": delivered_at},
         expected_version,
+        write,
     )
 
 
 async def move_to_mendix_cloud(
-    db: Database, app_id: ObjectId, expected_version: int | None = None
+    db: Database,
+    app_id: ObjectId,
+    expected_version: int | None = None,
+    write: Write | None = None,
 ) -> Change | None:
     """On-Premises -> Mendix Cloud, only with exactly one technical contact (A6)."""
-    return await _apply(
+    return await apply_change(
         db,
         app_id,
         {"hosting": Hosting.ON_PREMISES.value, "technical_contact_ids": {"$size": 1}},
         {"$set": {"hosting": Hosting.MENDIX_CLOUD.value}},
         lambda old: {"hosting": Hosting.MENDIX_CLOUD},
         expected_version,
+        write,
     )
 
 
 async def set_account_executive(
-    db: Database, app_id: ObjectId, person_id: ObjectId, expected_version: int | None = None
+    db: Database,
+    app_id: ObjectId,
+    person_id: ObjectId,
+    expected_version: int | None = None,
+    write: Write | None = None,
 ) -> Change | None:
-    return await _apply(
+    return await apply_change(
         db,
         app_id,
         {"account_executive_id": {"$ne": person_id}},
         {"$set": {"account_executive_id": person_id}},
         lambda old: {"account_executive_id": person_id},
         expected_version,
+        write,
     )
 
 

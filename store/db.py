@@ -58,9 +58,9 @@ async def connect(
         db = client.get_database(db_name)
         store = Store(db=db, client=client, embedded=False)
     else:
-        from mongomock_motor import AsyncMongoMockClient
+        from store import interleave
 
-        client = AsyncMongoMockClient(tz_aware=True)
+        client = interleave.client(tz_aware=True)  # yields to the loop around each call
         db = client.get_database(db_name)
         snapshotter = None
         if data_file is not None:

@@ -16,7 +16,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ReturnDocument
 
-from store.apps import COLLECTION, AppRecord, Change, Hosting, _apply
+from store.apps import COLLECTION, AppRecord, Change, Hosting, Write, apply_change
 from store.cloud import (
     AlertCategory,
     AlertSettings,
@@ -85,6 +85,7 @@ async def add_environment(
     name: str,
     production: bool,
     expected_version: int | None = None,
+    write: Write | None = None,
 ) -> Change | None:
     """Mendix Cloud only; environment names are unique within the app."""
     environment = {
@@ -96,7 +97,7 @@ async def add_environment(
         "alert_status": {category.value: MetricStatus.NORMAL.value for category in AlertCategory},
         "created_at": now(),
     }
-    return await _apply(
+    return await apply_change(
         db,
         app_id,
         {"hosting": Hosting.MENDIX_CLOUD.value, "environments.name": {"$ne": name}},
@@ -105,6 +106,7 @@ async def add_environment(
             "environments": (*old.environments, EnvironmentRecord.model_validate(environment))
         },
         expected_version,
+        write,
     )
 
 
@@ -116,10 +118,11 @@ async def set_state(
     state: EnvironmentState,
     actor_id: ObjectId,
     expected_version: int | None = None,
+    write: Write | None = None,
 ) -> Change | None:
     """Start/stop needs Transport rights on the environment."""
     path = f"environments.{index}.state"
-    return await _apply(
+    return await apply_change(
         db,
         app_id,
         {
@@ -131,6 +134,7 @@ async def set_state(
         {"$set": {path: state.value}},
         lambda old: {"environments": _replace(old, index, state=state)},
         expected_version,
+        write,
     )
 
 
@@ -156,6 +160,7 @@ async def grant(
     rights: list[EnvironmentRight],
     actor_id: ObjectId,
     expected_version: int | None = None,
+    write: Write | None = None,
 ) -> Change | None:
     """Grant rights to a team member, none of which they hold yet."""
     at = now()
@@ -169,7 +174,7 @@ async def grant(
         }
         for right in rights
     ]
-    return await _apply(
+    return await apply_change(
         db,
         app_id,
         {
@@ -189,6 +194,7 @@ async def grant(
             "grants": (*old.grants, *(GrantRecord.model_validate(doc) for doc in new)),
         },
         expected_version,
+        write,
     )
 
 
@@ -200,10 +206,11 @@ async def revoke(
     rights: list[EnvironmentRight],
     actor_id: ObjectId,
     expected_version: int | None = None,
+    write: Write | None = None,
 ) -> Change | None:
     """Revoke explicitly granted rights, all of which the person holds."""
     values = [right.value for right in rights]
-    return await _apply(
+    return await apply_change(
         db,
         app_id,
         {
@@ -234,6 +241,7 @@ async def revoke(
             )
         },
         expected_version,
+        write,
     )
 
 
@@ -243,15 +251,17 @@ async def connect_project(
     project_id: str,
     actor_id: ObjectId,
     expected_version: int | None = None,
+    write: Write | None = None,
 ) -> Change | None:
     """Connect a project to the app's node: technical contact only; resets every grant."""
-    return await _apply(
+    return await apply_change(
         db,
         app_id,
         {"hosting": Hosting.MENDIX_CLOUD.value, "technical_contact_ids": actor_id},
         {"$set": {"project_id": project_id, "grants": []}},
         lambda old: {"project_id": project_id, "grants": ()},
         expected_version,
+        write,
     )
 
 
@@ -266,6 +276,7 @@ async def update_alert_settings(
     recipient_ids: list[ObjectId] | None,
     thresholds: dict[AlertCategory, tuple[float, float]],
     expected_version: int | None = None,
+    write: Write | None = None,
 ) -> Change | None:
     """Needs Access to monitoring; every extra recipient must have it too."""
     base = f"environments.{index}.alert_settings"
@@ -297,13 +308,14 @@ async def update_alert_settings(
         fresh = AlertSettings.model_validate({**settings.model_dump(), **update})
         return {"environments": _replace(old, index, alert_settings=fresh)}
 
-    return await _apply(
+    return await apply_change(
         db,
         app_id,
         {"hosting": Hosting.MENDIX_CLOUD.value, **_at(index, environment_id), "$and": checks},
         {"$set": changes},
         derive,
         expected_version,
+        write,
     )
 
 

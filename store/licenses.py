@@ -15,7 +15,7 @@ from bson import ObjectId
 from pymongo import ASCENDING
 
 from store.apps import COLLECTION as APPS
-from store.apps import AppRecord, Change, Hosting, LicenseRecord, _apply
+from store.apps import AppRecord, Change, Hosting, LicenseRecord, Write, apply_change
 from store.db import Database, Document
 from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
@@ -57,21 +57,30 @@ def _doc(license: LicenseRecord) -> Document:
 
 
 async def add_license(
-    db: Database, app_id: ObjectId, license: LicenseRecord, expected_version: int | None = None
+    db: Database,
+    app_id: ObjectId,
+    license: LicenseRecord,
+    expected_version: int | None = None,
+    write: Write | None = None,
 ) -> Change | None:
     """Add a license whose ID the app does not have yet."""
-    return await _apply(
+    return await apply_change(
         db,
         app_id,
         {"licenses.license_id": {"$ne": license.license_id}},
         {"$push": {"licenses": _doc(license)}},
         lambda old: {"licenses": (*old.licenses, license)},
         expected_version,
+        write,
     )
 
 
 async def replace_license(
-    db: Database, app: AppRecord, license: LicenseRecord, expected_version: int | None = None
+    db: Database,
+    app: AppRecord,
+    license: LicenseRecord,
+    expected_version: int | None = None,
+    write: Write | None = None,
 ) -> Change | None:
     """Replace the license with the same ID, provided ``app`` is still the stored version."""
     if expected_version is not None and expected_version != app.version:
@@ -79,13 +88,14 @@ async def replace_license(
     updated = tuple(
         license if item.license_id == license.license_id else item for item in app.licenses
     )
-    return await _apply(
+    return await apply_change(
         db,
         app.id,
         {"licenses.license_id": license.license_id},
         {"$set": {"licenses": [_doc(item) for item in updated]}},
         lambda old: {"licenses": updated},
         app.version,
+        write,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
@@ -10,11 +11,15 @@ from bson import ObjectId
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
+from store import roster
 from store.db import Database, Document, mock_stored_many
 from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
 
 COLLECTION = "people"
+PENDING = "pending_events"  # audit events written with the change (store/audit.py drains)
+LastSupport = roster.LastSupport
+Events = Callable[["PersonRecord"], list[Document]]
 
 
 class PersonStatus(StrEnum):
@@ -75,8 +80,10 @@ async def create_person(
     name: str,
     mendix_id: str | None = None,
     roles: tuple[Role, ...] = (),
+    events: Events | None = None,
 ) -> PersonRecord:
-    """Insert a person; raises DuplicateEmail / DuplicateMendixId (the unique indexes decide)."""
+    """Insert a person, with ``events`` made from the new record; raises DuplicateEmail /
+    DuplicateMendixId (the unique indexes decide)."""
     doc: Document = {
         "_id": ObjectId(),
         "email": email,
@@ -87,11 +94,16 @@ async def create_person(
     }
     if mendix_id is not None:
         doc["mendix_id"] = mendix_id
+    record = PersonRecord.model_validate(doc)
+    if events is not None:
+        doc[PENDING] = events(record)
     try:
         await _people(db).insert_one(doc)
     except DuplicateKeyError as error:
         raise _duplicate(error) from None
-    return PersonRecord.model_validate(doc)
+    if Role.SUPPORT in roles:
+        await roster.join(db, record.id)
+    return record
 
 
 async def get_person(db: Database, person_id: ObjectId) -> PersonRecord | None:
@@ -115,7 +127,7 @@ async def get_people(db: Database, ids: list[ObjectId]) -> list[PersonRecord | N
 
 
 async def register_mendix_id(
-    db: Database, person_id: ObjectId, mendix_id: str
+    db: Database, person_id: ObjectId, mendix_id: str, events: list[Document] | None = None
 ) -> tuple[PersonRecord, PersonRecord] | None:
     """Set the MendixID once. Returns (before, after), or None if the person has one already.
 
@@ -125,7 +137,7 @@ async def register_mendix_id(
     try:
         before = await _people(db).find_one_and_update(
             {"_id": person_id, "mendix_id": {"$exists": False}},
-            {"$set": {"mendix_id": mendix_id}},
+            _with_events({"$set": {"mendix_id": mendix_id}}, events),
             return_document=ReturnDocument.BEFORE,
         )
     except DuplicateKeyError:
@@ -136,23 +148,49 @@ async def register_mendix_id(
     return old, old.model_copy(update={"mendix_id": mendix_id})
 
 
+def _with_events(update: Document, events: list[Document] | None) -> Document:
+    if not events:
+        return update
+    return {**update, "$push": {PENDING: {"$each": events}}}
+
+
 async def set_status(
-    db: Database, person_id: ObjectId, status: PersonStatus
+    db: Database,
+    person_id: ObjectId,
+    status: PersonStatus,
+    events: Callable[[PersonRecord, PersonRecord], list[Document]] | None = None,
 ) -> tuple[PersonRecord, PersonRecord] | None:
-    """Set the status; returns (before, after) or None when the person does not exist."""
-    before = await _people(db).find_one_and_update(
-        {"_id": person_id},
-        {"$set": {"status": status.value}},
-        return_document=ReturnDocument.BEFORE,
-    )
-    if before is None:
+    """Set the status; returns (before, after) or None when the person does not exist.
+    ``events`` (from before and after) are written with a change. Deactivating the last
+    active Mendix Support raises LastSupport (store/roster.py keeps that race-safe)."""
+    current = await get_person(db, person_id)
+    if current is None:
         return None
-    old = PersonRecord.model_validate(before)
-    return old, old.model_copy(update={"status": status})
+    if current.status is status:
+        return current, current
+    if current.is_support and status is PersonStatus.INACTIVE:
+        await roster.leave(db, person_id)
+    before = current.model_copy(update={"status": current.status})
+    after = current.model_copy(update={"status": status})
+    # two statuses: a document not at ``status`` is at the other one, which ``before`` says
+    changed = await _people(db).find_one_and_update(
+        {"_id": person_id, "status": {"$ne": status.value}},
+        _with_events({"$set": {"status": status.value}}, events(before, after) if events else None),
+        return_document=ReturnDocument.AFTER,
+    )
+    if changed is None:  # set meanwhile by someone else: nothing changed here
+        fresh = await get_person(db, person_id)
+        return None if fresh is None else (fresh, fresh)
+    if current.is_support and status is PersonStatus.ACTIVE:
+        await roster.join(db, person_id)
+    return before, PersonRecord.model_validate(changed)
 
 
 async def add_role(db: Database, person_id: ObjectId, role: Role) -> None:
     await _people(db).update_one({"_id": person_id}, {"$addToSet": {"roles": role.value}})
+    person = await get_person(db, person_id)
+    if role is Role.SUPPORT and person is not None and person.status is PersonStatus.ACTIVE:
+        await roster.join(db, person_id)
 
 
 def people_query(
@@ -180,6 +218,14 @@ def people_query(
         clauses.append({"status": status.value})
     if has_mendix_id is not None:
         clauses.append({"mendix_id": {"$exists": has_mendix_id}})
+    return {"$and": clauses} if clauses else {}
+
+
+def all_of(*parts: Document | None) -> Document:
+    """Every one of the filters (None or empty: no condition)."""
+    clauses = [part for part in parts if part]
+    if len(clauses) == 1:
+        return clauses[0]
     return {"$and": clauses} if clauses else {}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -16,6 +17,7 @@ from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
 
 COLLECTION = "support_requests"
+PENDING = "pending_events"  # audit events written with the change (store/audit.py drains)
 
 
 class RequestKind(StrEnum):
@@ -89,6 +91,7 @@ class SupportRequestRecord(Record):
     resolution: str | None = None
     claimed_at: UtcDatetime | None = None
     claimed_from: RequestStatus | None = None
+    claimed_by: ObjectId | None = None
 
 
 def _requests(db: Database) -> Any:
@@ -111,7 +114,9 @@ async def create_request(
     impact: Level,
     urgency: Level,
     technical_contact_id: ObjectId | None = None,
+    events: Callable[[SupportRequestRecord], list[Document]] | None = None,
 ) -> SupportRequestRecord:
+    """Insert a request; ``events`` (made from the new record) are written with it."""
     moment = now()
     doc: Document = {
         "_id": ObjectId(),
@@ -132,9 +137,13 @@ async def create_request(
         "resolution": None,
         "claimed_at": None,
         "claimed_from": None,
+        "claimed_by": None,
     }
+    record = SupportRequestRecord.model_validate(doc)
+    if events is not None:
+        doc[PENDING] = [{**event, "app_id": app_id} for event in events(record)]
     await _requests(db).insert_one(doc)
-    return SupportRequestRecord.model_validate(doc)
+    return record
 
 
 async def get_request(
@@ -165,12 +174,16 @@ async def _update(
     update: Document,
     *,
     touch: bool = True,
+    events: list[Document] | None = None,
 ) -> SupportRequestRecord | None:
     """One conditional update; None when the precondition no longer holds (refused).
+    ``events`` are pushed into the request's pending audit events in the same write.
 
     ``touch=False`` for the approval claim, which is internal and undone on a refusal."""
     if touch:
         update = {**update, "$set": {**update.get("$set", {}), "updated_at": now()}}
+    if events:
+        update = {**update, "$push": {**update.get("$push", {}), PENDING: {"$each": events}}}
     doc = await _requests(db).find_one_and_update(
         {"_id": request_id, **precondition}, update, return_document=ReturnDocument.AFTER
     )
@@ -182,14 +195,28 @@ def _open() -> Document:
 
 
 async def add_comment(
-    db: Database, request_id: ObjectId, author_id: ObjectId, body: str
+    db: Database,
+    request_id: ObjectId,
+    author_id: ObjectId,
+    body: str,
+    status: RequestStatus,
+    events: list[Document] | None = None,
 ) -> SupportRequestRecord | None:
+    """Comment on an open request that is still at ``status`` (the events name it)."""
+    if status not in OPEN:
+        return None
     comment = {"id": ObjectId(), "author_id": author_id, "body": body, "created_at": now()}
-    return await _update(db, request_id, _open(), {"$push": {"comments": comment}})
+    return await _update(
+        db, request_id, {"status": status.value}, {"$push": {"comments": comment}}, events=events
+    )
 
 
 async def triage(
-    db: Database, request_id: ObjectId, impact: Level, urgency: Level
+    db: Database,
+    request_id: ObjectId,
+    impact: Level,
+    urgency: Level,
+    events: list[Document] | None = None,
 ) -> SupportRequestRecord | None:
     return await _update(
         db,
@@ -203,11 +230,16 @@ async def triage(
                 "priority": priority(impact, urgency).value,
             }
         },
+        events=events,
     )
 
 
 async def close(
-    db: Database, request_id: ObjectId, status: RequestStatus, resolution: str | None
+    db: Database,
+    request_id: ObjectId,
+    status: RequestStatus,
+    resolution: str | None,
+    events: list[Document] | None = None,
 ) -> SupportRequestRecord | None:
     """Resolve or reject an open request."""
     return await _update(
@@ -215,11 +247,17 @@ async def close(
         request_id,
         _open(),
         {"$set": {"status": status.value, "resolved_at": now(), "resolution": resolution}},
+        events=events,
     )
 
 
 async def claim_for_approval(
-    db: Database, request_id: ObjectId, *, stale_after: timedelta, at: datetime | None = None
+    db: Database,
+    request_id: ObjectId,
+    *,
+    stale_after: timedelta,
+    by: ObjectId | None = None,
+    at: datetime | None = None,
 ) -> SupportRequestRecord | None:
     """Open CHANGE request -> APPROVING, so one approver proceeds; ``claimed_from`` keeps the
     status to return to if the approval is refused. A claim left by a crashed approver can be
@@ -236,6 +274,7 @@ async def claim_for_approval(
                     "status": RequestStatus.APPROVING.value,
                     "claimed_at": moment,
                     "claimed_from": status.value,
+                    "claimed_by": by,
                 }
             },
             touch=False,
@@ -250,18 +289,21 @@ async def claim_for_approval(
             "status": RequestStatus.APPROVING.value,
             "claimed_at": {"$lt": moment - stale_after},
         },
-        {"$set": {"claimed_at": moment}},
+        {"$set": {"claimed_at": moment, "claimed_by": by}},
         touch=False,
     )
 
 
 async def finish_approval(
-    db: Database, claimed: SupportRequestRecord, resolution: str | None
+    db: Database, request_id: ObjectId, resolution: str | None, events: list[Document]
 ) -> SupportRequestRecord | None:
+    """Mark approved, with its events, once the app records this request's change (the
+    contact was added for it): from whatever status the request is in by then (a taken-over
+    or released claim), except APPROVED (then None: finished already)."""
     return await _update(
         db,
-        claimed.id,
-        {"status": RequestStatus.APPROVING.value, "claimed_at": claimed.claimed_at},
+        request_id,
+        {"status": {"$ne": RequestStatus.APPROVED.value}},
         {
             "$set": {
                 "status": RequestStatus.APPROVED.value,
@@ -269,7 +311,15 @@ async def finish_approval(
                 "resolution": resolution,
             }
         },
+        events=events,
     )
+
+
+async def stale_approvals(db: Database, older_than: datetime) -> list[SupportRequestRecord]:
+    """Claims left by approvers that stopped (a crash) before finishing."""
+    query = {"status": RequestStatus.APPROVING.value, "claimed_at": {"$lt": older_than}}
+    docs = await _requests(db).find(query).to_list(None)
+    return [SupportRequestRecord.model_validate(doc) for doc in docs]
 
 
 async def release_approval(
@@ -281,7 +331,14 @@ async def release_approval(
         db,
         claimed.id,
         {"status": RequestStatus.APPROVING.value, "claimed_at": claimed.claimed_at},
-        {"$set": {"status": back_to.value, "claimed_at": None, "claimed_from": None}},
+        {
+            "$set": {
+                "status": back_to.value,
+                "claimed_at": None,
+                "claimed_from": None,
+                "claimed_by": None,
+            }
+        },
         touch=False,
     )
 
@@ -304,6 +361,12 @@ def requests_query(
         clauses.append({"status": status.value})
     if kind is not None:
         clauses.append({"kind": kind.value})
+    return {"$and": clauses} if clauses else {}
+
+
+def all_of(*parts: Document | None) -> Document:
+    """Every one of the filters (None or empty: no condition)."""
+    clauses = [part for part in parts if part]
     return {"$and": clauses} if clauses else {}
 
 

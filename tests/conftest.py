@@ -94,9 +94,10 @@ def wire_uri() -> Iterator[str]:
 async def store(tier: str, request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     name = f"test_{uuid.uuid4().hex[:12]}"
     if tier == "mock":
-        from mongomock_motor import AsyncMongoMockClient
+        from store import interleave
 
-        client: Any = AsyncMongoMockClient(tz_aware=True)
+        # yields to the event loop around each call, so gathered requests really interleave
+        client: Any = interleave.client(tz_aware=True)
         result = Store(db=client.get_database(name), client=client, embedded=True)
     else:
         from pymongo import AsyncMongoClient

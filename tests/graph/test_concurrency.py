@@ -143,3 +143,58 @@ async def test_racing_cloud_replacements_and_removals(db: Any, support: PersonRe
     assert stored["technical_contact_ids"][0] in stored["member_ids"]
     await _assert_trail_replays(db, support, app["id"])
     assert stored["version"] == 1 + len(members) + successes
+
+
+async def test_delivery_races_a_contact_without_mendix_id(db: Any, support: PersonRecord) -> None:
+    """A3 under concurrency: delivering while a contact without a MendixID is added never
+    leaves a delivered app with such a contact."""
+    for index in range(4):
+        owner = await make_person(db, f"o{index}@example.com", "O", f"o{index}")
+        newbie = await make_person(db, f"n{index}@example.com", "N")
+        app = await create_app(db, support, owner, "ON_PREMISES")
+        added, delivered = await asyncio.gather(
+            run(db, support, "addTechnicalContact", appId=app["id"], personId=pid(newbie)),
+            run(db, support, "deliverApp", appId=app["id"]),
+        )
+        stored = await _stored(db, app["id"])
+        both = (added[0] is not None, delivered[0] is not None)
+        assert both != (True, True)  # A3: never both
+        if stored["status"] == "DELIVERED":
+            assert stored["technical_contact_ids"] == [owner.id]
+        await _assert_trail_replays(db, support, app["id"])
+
+
+async def test_move_races_a_second_contact(db: Any, support: PersonRecord) -> None:
+    """A6 (and A4): moving to Mendix Cloud while a second contact is added never leaves a
+    cloud app with two contacts."""
+    for index in range(4):
+        owner = await make_person(db, f"o{index}@example.com", "O", f"o{index}")
+        other = await make_person(db, f"x{index}@example.com", "X", f"x{index}")
+        app = await create_app(db, support, owner, "ON_PREMISES")
+        results = await asyncio.gather(
+            run(db, support, "moveAppToMendixCloud", appId=app["id"]),
+            run(db, support, "addTechnicalContact", appId=app["id"], personId=pid(other)),
+        )
+        stored = await _stored(db, app["id"])
+        assert sum(1 for changed, _ in results if changed is not None) == 1
+        if stored["hosting"] == "MENDIX_CLOUD":
+            assert len(stored["technical_contact_ids"]) == 1
+        await _assert_trail_replays(db, support, app["id"])
+
+
+async def test_new_contact_removed_from_the_team_meanwhile(db: Any, support: PersonRecord) -> None:
+    """A4 under concurrency: the new technical contact must be on the team at the write."""
+    for index in range(4):
+        owner = await make_person(db, f"o{index}@example.com", "O", f"o{index}")
+        member = await make_person(db, f"m{index}@example.com", "M", f"m{index}")
+        app = await create_app(db, support, owner, "MENDIX_CLOUD")
+        await run(db, support, "addTeamMember", appId=app["id"], personId=pid(member))
+        changed, removed = await asyncio.gather(
+            run(db, owner, "changeTechnicalContact", appId=app["id"], personId=pid(member)),
+            run(db, support, "removeTeamMember", appId=app["id"], personId=pid(member)),
+        )
+        stored = await _stored(db, app["id"])
+        assert set(stored["technical_contact_ids"]) <= set(stored["member_ids"])
+        assert len(stored["technical_contact_ids"]) == 1
+        assert (changed[0] is None) != (removed[0] is None)  # exactly one wins
+        await _assert_trail_replays(db, support, app["id"])

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 
-from store.people import PersonRecord
+from store.people import PersonRecord, Role
 from tests.helpers import create_app, dump, gql, make_person, pid, run
 
 CREATE = """
@@ -187,3 +188,56 @@ async def test_people_filters_and_pages(db: Any, support: PersonRecord) -> None:
         page = await gql(db, support, PEOPLE, {"first": 3, "after": cursor})
         emails += [n["email"] for n in page["people"]["nodes"]]
     assert len(emails) == 8 and len(set(emails)) == 8
+
+
+def _status(person: PersonRecord, status: str) -> dict[str, Any]:
+    return {"input": {"personId": pid(person), "status": status}}
+
+
+async def test_the_last_active_support_cannot_be_deactivated(
+    db: Any, support: PersonRecord
+) -> None:
+    before = await dump(db)
+    data = await gql(db, support, SET_STATUS, _status(support, "INACTIVE"))
+    assert data["setPersonStatus"] == {
+        "person": None,
+        "userErrors": [{"field": ["input", "personId"], "code": "LAST_SUPPORT"}],
+    }
+    assert await dump(db) == before
+    other = await make_person(db, "s2@mendix.example", "Sue", roles=(Role.SUPPORT,))
+    data = await gql(db, support, SET_STATUS, _status(support, "INACTIVE"))
+    assert data["setPersonStatus"]["userErrors"] == []  # another one is active now
+    data = await gql(db, other, SET_STATUS, _status(other, "INACTIVE"))
+    assert data["setPersonStatus"]["userErrors"] == [
+        {"field": ["input", "personId"], "code": "LAST_SUPPORT"}
+    ]
+
+
+async def test_two_supports_deactivating_each_other_leave_one_active(
+    db: Any, support: PersonRecord
+) -> None:
+    active = support
+    for index in range(4):
+        other = await make_person(db, f"s{index}@mendix.example", "S", roles=(Role.SUPPORT,))
+        results = await asyncio.gather(
+            gql(db, active, SET_STATUS, _status(other, "INACTIVE")),
+            gql(db, other, SET_STATUS, _status(active, "INACTIVE")),
+        )
+        outcomes = sorted([e["code"] for e in r["setPersonStatus"]["userErrors"]] for r in results)
+        assert outcomes == [[], ["LAST_SUPPORT"]]
+        alive = await db["people"].count_documents({"roles": "SUPPORT", "status": "ACTIVE"})
+        assert alive == 1
+        survivor = await db["people"].find_one({"roles": "SUPPORT", "status": "ACTIVE"})
+        active = active if survivor["_id"] == active.id else other
+
+
+async def test_status_change_is_recorded_with_it(db: Any, support: PersonRecord) -> None:
+    ann = await make_person(db, "ann@example.com", "Ann")
+    await gql(db, support, SET_STATUS, _status(ann, "INACTIVE"))
+    await gql(db, support, SET_STATUS, _status(ann, "INACTIVE"))  # no change, no event
+    events = await db["audit_events"].find({"person_id": ann.id}).to_list(None)
+    assert [(e["action"], e["before"], e["after"]) for e in events] == [
+        ("PERSON_STATUS_CHANGED", {"status": "ACTIVE"}, {"status": "INACTIVE"})
+    ]
+    stored = await db["people"].find_one({"_id": ann.id})
+    assert "pending_events" not in stored

@@ -1,0 +1,131 @@
+"""mongomock-motor that gives the event loop a turn around every database call.
+
+mongomock-motor's coroutines never suspend: a call runs to its end as soon as it is awaited,
+so tasks gathered in one process run their database calls strictly one after another and a
+"race" between them never interleaves. A real client suspends on every round trip. This
+client yields (``await asyncio.sleep(0)``) around each collection call and cursor read
+(writes before and after, reads after), so other tasks run between a read and the write
+that follows it, as they do against MongoDB. The embedded default opens its engine through
+:func:`client` and the mock test tier does too, so races in tests interleave the way they
+do in production.
+
+It changes nothing else: the objects are mongomock-motor's own classes (subclassed), so
+the engine shortcuts in store/db.py still reach the synchronous mongomock underneath.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from mongomock_motor import (
+    AsyncCursor,
+    AsyncMongoMockClient,
+    AsyncMongoMockCollection,
+    AsyncMongoMockDatabase,
+)
+
+# Every coroutine method of mongomock-motor's collection (see its ``with_async_methods``).
+COLLECTION_CALLS = (
+    "bulk_write",
+    "count_documents",
+    "create_index",
+    "create_indexes",
+    "delete_many",
+    "delete_one",
+    "distinct",
+    "drop",
+    "drop_index",
+    "drop_indexes",
+    "estimated_document_count",
+    "find_one",
+    "find_one_and_delete",
+    "find_one_and_replace",
+    "find_one_and_update",
+    "index_information",
+    "insert_many",
+    "insert_one",
+    "replace_one",
+    "update_many",
+    "update_one",
+)
+
+
+# Reads yield after the call only: a read's result still reaches its caller after other tasks
+# ran (the window between a read and the write that follows it stays open), but the first
+# read of a resolver starts at once, as graphql-core expects of sibling fields (it leaves
+# not-yet-started sibling coroutines unawaited when a non-null root field fails, which
+# warns). Writes yield before and after.
+READS = frozenset(
+    {"count_documents", "distinct", "estimated_document_count", "find_one", "index_information"}
+)
+
+
+async def _turn() -> None:
+    await asyncio.sleep(0)
+
+
+def _yielding(name: str) -> Any:
+    before = name not in READS
+
+    async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if before:
+            await _turn()
+        try:
+            return await getattr(super(InterleavingCollection, self), name)(*args, **kwargs)
+        finally:
+            await _turn()
+
+    call.__name__ = name
+    return call
+
+
+class InterleavingCursor(AsyncCursor):  # type: ignore[misc]
+    async def to_list(self, *args: Any, **kwargs: Any) -> list[Any]:
+        try:
+            return await super().to_list(*args, **kwargs)
+        finally:
+            await _turn()
+
+    async def next(self) -> Any:
+        try:
+            return await super().next()
+        finally:
+            await _turn()
+
+    __anext__ = next
+
+
+class InterleavingCollection(AsyncMongoMockCollection):  # type: ignore[misc]
+    def find(self, *args: Any, **kwargs: Any) -> InterleavingCursor:
+        return InterleavingCursor(self._AsyncMongoMockCollection__collection.find(*args, **kwargs))
+
+
+for _name in COLLECTION_CALLS:
+    setattr(InterleavingCollection, _name, _yielding(_name))
+
+
+class InterleavingDatabase(AsyncMongoMockDatabase):  # type: ignore[misc]
+    def get_collection(self, *args: Any, **kwargs: Any) -> InterleavingCollection:
+        return InterleavingCollection(self, self.delegate.get_collection(*args, **kwargs))
+
+    def __getitem__(self, name: str) -> InterleavingCollection:
+        return self.get_collection(name)
+
+
+class InterleavingClient(AsyncMongoMockClient):  # type: ignore[misc]
+    def get_database(self, *args: Any, **kwargs: Any) -> InterleavingDatabase:
+        return InterleavingDatabase(
+            self,
+            self._AsyncMongoMockClient__client.get_database(*args, **kwargs),
+            mock_build_info=self._AsyncMongoMockClient__build_info,
+        )
+
+    def __getitem__(self, name: str) -> InterleavingDatabase:
+        return self.get_database(name)
+
+
+def client(**kwargs: Any) -> InterleavingClient:
+    """A mongomock-motor client whose calls yield to the event loop (``tz_aware`` etc. pass
+    through to mongomock)."""
+    return InterleavingClient(**kwargs)
