@@ -18,7 +18,7 @@ from bson import ObjectId
 from ownership.demo import _APPS, _FIRST, _LAST, SUPPORT_EMAIL
 from ownership.generate_cloud import add_embedded
 from store import apps as app_store
-from store import bulk
+from store import bulk, rollup_reads
 from store import people as people_store
 from store.apps import AppStatus, Hosting
 from store.db import Database, Document
@@ -132,4 +132,5 @@ async def generate(db: Database, apps: int, seed: int = 1) -> Generated:
     await _check_new(db, app_store.COLLECTION, "subdomain", app_docs)
     await bulk.insert_trusted(db[people_store.COLLECTION], everyone)
     await bulk.insert_trusted(db[app_store.COLLECTION], app_docs)
+    await rollup_reads.rebuild(db)  # bulk inserts bypass the per-change rollup deltas
     return Generated(people=len(everyone), apps=len(app_docs))

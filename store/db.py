@@ -85,12 +85,13 @@ async def ensure_indexes(db: Database) -> None:
         notifications,
         people,
         reports,
+        rollups,
         support,
         tokens,
     )
 
     modules = (people, apps, audit, tokens, licenses, notifications, support, maintenance)
-    for module in (*modules, alerts, events, reports):
+    for module in (*modules, alerts, events, reports, rollups):
         await module.ensure_indexes(db)
 
 
