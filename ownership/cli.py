@@ -124,6 +124,24 @@ async def create_node_token(settings: Settings, app_global_id: str) -> str:
         await store.close()
 
 
+async def _rollups(settings: Settings, command: str) -> int:
+    from store import rollup_reads
+
+    store = await open_store(settings)
+    try:
+        if command == "rebuild":
+            await rollup_reads.rebuild(store.db)
+            print("Rebuilt the rollups from the apps")
+            return 0
+        differences = await rollup_reads.verify(store.db)
+    finally:
+        await store.close()
+    for line in differences:
+        print(line)
+    print("Rollups differ from the apps" if differences else "Rollups equal the apps")
+    return 1 if differences else 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="ownership", description=__doc__)
@@ -153,6 +171,10 @@ def main(argv: list[str] | None = None) -> int:
         "create-node", help="create a token for an app's cloud node (metric reports only)"
     )
     node.add_argument("--app", required=True, help="the app's global ID")
+    rollups_cmd = commands.add_parser("rollups", help="Support's report counters")
+    rollups_sub = rollups_cmd.add_subparsers(dest="rollups_command", required=True)
+    rollups_sub.add_parser("verify", help="compare with a direct aggregation (exit 1 on drift)")
+    rollups_sub.add_parser("rebuild", help="recompute from the apps (while nothing changes)")
     schema_cmd = commands.add_parser("schema", help="print or write the GraphQL SDL")
     schema_cmd.add_argument("--output", type=Path, help="file to write (default: stdout)")
     args = parser.parse_args(argv)
@@ -206,6 +228,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
 
         asyncio.run(_with_store(settings, notices))
+    elif args.command == "rollups":
+        return asyncio.run(_rollups(settings, args.rollups_command))
     elif args.command == "schema":
         from graph.schema import schema
 
