@@ -165,7 +165,7 @@ async def create_app(
         await _apps(db).insert_one(doc)
     except DuplicateKeyError:
         raise DuplicateSubdomain() from None
-    await rollups.drain(db, app.id)
+    await _drain_rollups(db, app.id)
     return app
 
 
