@@ -9,6 +9,7 @@ one at-risk count. None of them reads an app.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,7 +20,7 @@ from bson import ObjectId
 from store import reports as report_store
 from store import rollups
 from store.apps import AppRecord, AppStatus, Hosting
-from store.db import Database, Document
+from store.db import Database, Document, mongomock_collection
 from store.reports import ContactLoad, SummaryRow
 from store.risks import MonthCount, add_months, month_start
 
@@ -56,6 +57,10 @@ async def top_contacts(
     after: tuple[int, ObjectId] | None = None,
 ) -> tuple[list[ContactLoad], bool]:
     """As store.reports.top_contacts over every app, from the loads index."""
+    loads = db[rollups.LOADS]
+    mock = mongomock_collection(loads)
+    if mock is not None:  # the embedded engine sorts through bson_compare: see _mock_top
+        return _mock_top(mock, limit, descending, after)
     query: Document = {"app_count": {"$gt": 0}}
     if after is not None:
         count, key = after
@@ -64,21 +69,53 @@ async def top_contacts(
             "$or": [{"app_count": {beyond: count}}, {"app_count": count, "_id": {"$gt": key}}]
         }
         query = {"$and": [query, keyset]}
-    projection = dict.fromkeys(rollups.LOAD_FIELDS, 1)
-    cursor = db[rollups.LOADS].find(query, projection)
+    cursor = loads.find(query, dict.fromkeys(rollups.LOAD_FIELDS, 1))
     cursor = cursor.sort([("app_count", -1 if descending else 1), ("_id", 1)]).limit(limit + 1)
     rows = await cursor.to_list(None)
     return [_load(row) for row in rows[:limit]], len(rows) > limit
 
 
+def _mock_top(
+    mock: Any, limit: int, descending: bool, after: tuple[int, ObjectId] | None
+) -> tuple[list[ContactLoad], bool]:
+    """The same page from the embedded engine's load documents: one pass in plain Python
+    (``_id``s are ObjectIds, counts ints, so Python orders them as BSON does) keeping the
+    best ``limit + 1``, instead of mongomock's sort of every document."""
+    sign = -1 if descending else 1
+
+    def key(doc: Document) -> tuple[int, ObjectId]:
+        return sign * int(doc.get("app_count", 0)), doc["_id"]
+
+    bound = (sign * after[0], after[1]) if after is not None else None
+    docs = (
+        doc
+        for doc in mock._store.documents
+        if doc.get("app_count", 0) > 0 and (bound is None or key(doc) > bound)
+    )
+    rows = heapq.nsmallest(limit + 1, docs, key=key)
+    fields = ("_id", *rollups.LOAD_FIELDS)
+    loads = [_load({name: row[name] for name in fields if name in row}) for row in rows]
+    return loads[:limit], len(loads) > limit
+
+
 async def count_contacts(db: Database) -> int:
-    return int(await db[rollups.LOADS].count_documents({"app_count": {"$gt": 0}}))
+    loads = db[rollups.LOADS]
+    mock = mongomock_collection(loads)
+    if mock is not None:
+        return sum(1 for doc in mock._store.documents if doc.get("app_count", 0) > 0)
+    return int(await loads.count_documents({"app_count": {"$gt": 0}}))
 
 
 async def contact_load(db: Database, person_id: ObjectId) -> ContactLoad:
-    doc = await db[rollups.LOADS].find_one(
-        {"_id": person_id}, dict.fromkeys(rollups.LOAD_FIELDS, 1)
-    )
+    loads = db[rollups.LOADS]
+    mock = mongomock_collection(loads)
+    if mock is not None:  # by key, not a scan
+        try:
+            found = mock._store[person_id]
+        except KeyError:
+            found = {}
+        return _load({**{n: found[n] for n in rollups.LOAD_FIELDS if n in found}, "_id": person_id})
+    doc = await loads.find_one({"_id": person_id}, dict.fromkeys(rollups.LOAD_FIELDS, 1))
     return _load(doc or {"_id": person_id})
 
 

@@ -14,6 +14,7 @@ from bson import ObjectId
 from store import apps as app_store
 from store import environments as env_store
 from store import licenses as license_store
+from store import reports as report_store
 from store import risks as risk_store
 from store import rollup_reads, rollups
 from store.apps import Hosting, LicenseRecord
@@ -197,3 +198,26 @@ async def test_rebuild_repairs_drift(db: Any) -> None:
     assert await rollup_reads.verify(db) == []
     await _random_change(db, rng, ids[0], people)
     assert await rollup_reads.verify(db) == []
+
+
+async def test_contact_pages_equal_the_direct_aggregation(db: Any) -> None:
+    rng = random.Random(17)
+    people = await _people(db, 9)
+    ids = await _apps(db, rng, people, 30)
+    for _ in range(40):
+        await _random_change(db, rng, rng.choice(ids), people)
+    for descending in (True, False):
+        after, more = None, True
+        while more:  # every page, keyset by (count, person): ties ordered by id
+            page, more = await rollup_reads.top_contacts(
+                db, limit=2, descending=descending, after=after
+            )
+            expected, expected_more = await report_store.top_contacts(
+                db, None, limit=2, descending=descending, after=after
+            )
+            assert (page, more) == (expected, expected_more)
+            after = (page[-1].app_count, page[-1].id) if page else None
+    assert await rollup_reads.count_contacts(db) == await report_store.count_contacts(db, None)
+    for person in [*people, await make_person(db, "none@example.com")]:
+        found = await rollup_reads.contact_load(db, person.id)
+        assert found == await report_store.contact_load(db, None, person.id)
