@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-mock test-standard test-wire lint format schema bench bench-reads clean
+.PHONY: run test test-mock test-standard test-wire lint format schema bench bench-reads bench-mutations clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ schema: $(STAMP)  ## rewrite schema.graphql from the code
 
 bench-reads: $(STAMP)  ## fast nested reads vs the hand-written limit (BENCH_ARGS="--sizes 100")
 	$(BIN)/python -m bench.reads $(BENCH_ARGS)
+
+bench-mutations: $(STAMP)  ## mutation latency and rate over HTTP, embedded journal on vs off (BENCH_ARGS="--seconds 5")
+	$(BIN)/python -m bench.mutations $(BENCH_ARGS)
 
 bench: $(STAMP)  ## time every report at 1k/10k/100k apps (embedded; MONGODB_URI too when set)
 	$(BIN)/python -m bench.reports $(BENCH_ARGS)

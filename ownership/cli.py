@@ -6,6 +6,8 @@ import argparse
 import asyncio
 import logging
 import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from ownership.config import Settings
@@ -13,6 +15,8 @@ from ownership.demo import CONTACT_EMAIL, SUPPORT_EMAIL, is_empty, load_demo
 from store import people as people_store
 from store import tokens as token_store
 from store.db import Store, connect
+from store.journal import JournalCorrupt
+from store.lock import DataFileInUse, DataLock
 from store.people import Role
 
 log = logging.getLogger("ownership")
@@ -29,9 +33,16 @@ FIRST_QUERY = """{
 }"""
 
 
-async def open_store(settings: Settings) -> Store:
+async def open_store(
+    settings: Settings, *, lock: DataLock | None = None, purpose: str = "ownership"
+) -> Store:
     store = await connect(
-        settings.mongodb_uri, db_name=settings.db_name, data_file=settings.data_file
+        settings.mongodb_uri,
+        db_name=settings.db_name,
+        data_file=settings.data_file,
+        journal=settings.journal,
+        lock=lock,
+        purpose=purpose,
     )
     if store.embedded:
         where = settings.data_file or "memory only"
@@ -40,7 +51,35 @@ async def open_store(settings: Settings) -> Store:
             "Set MONGODB_URI to use a real MongoDB.",
             where,
         )
+        if not settings.journal and settings.data_file:
+            log.warning("OWNERSHIP_JOURNAL=0: a crash loses the last second of writes")
     return store
+
+
+@asynccontextmanager
+async def exclusive_data(settings: Settings, command: str) -> AsyncIterator[Store]:
+    """The store for a command that writes; ``command`` names it in messages ("token create").
+
+    Wrap every CLI command that changes data in it. On the embedded default one process at a
+    time owns the data file: while a server (or another command) holds it, a command's writes
+    would never reach the server's memory and vanish at its next snapshot, so the command is
+    refused with a clear message (exit status 1, no traceback). With MONGODB_URI it just opens
+    the store: the database serves every process.
+    """
+    try:
+        store = await open_store(settings, purpose=f"ownership {command}")
+    except DataFileInUse as busy:
+        raise SystemExit(
+            f"ownership {command}: refused: {busy}. A running server keeps the embedded data "
+            "in its memory and would never see this change: stop it, run the command, start "
+            "it again (or set MONGODB_URI so that servers and commands share one database)."
+        ) from None
+    except JournalCorrupt as error:
+        raise SystemExit(f"ownership {command}: {error}") from None
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 async def _demo_banner(store: Store, settings: Settings) -> None:
@@ -69,26 +108,40 @@ def serve(settings: Settings) -> None:
     from ownership.mailer import SmtpSettings
     from ownership.tasks import periodic
 
+    lock = None
+    if settings.mongodb_uri is None and settings.data_file is not None:
+        try:  # before anything starts: a second server on the file must not come up at all
+            lock = DataLock.acquire(settings.data_file, "ownership serve")
+        except DataFileInUse as busy:
+            raise SystemExit(
+                f"ownership serve: refused: {busy}. One server per embedded data file: stop "
+                "the other one, give this one its own file (OWNERSHIP_DATA_FILE), or set "
+                "MONGODB_URI to run several servers on one MongoDB."
+            ) from None
     smtp = SmtpSettings.from_env()
     if smtp is None:
         log.warning("SMTP_HOST is not set: email stays in the outbox (see `notifications`)")
     app = create_app(
-        lambda: open_store(settings), on_ready, periodic(smtp, settings.notice_interval)
+        lambda: open_store(settings, lock=lock, purpose="ownership serve"),
+        on_ready,
+        periodic(smtp, settings.notice_interval),
     )
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
-
-
-async def _with_store(settings: Settings, action: object) -> None:
-    store = await open_store(settings)
     try:
-        await action(store)  # type: ignore[operator]
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     finally:
-        await store.close()
+        if lock is not None:
+            lock.release()
+
+
+async def _with_store(
+    settings: Settings, command: str, action: Callable[[Store], Awaitable[None]]
+) -> None:
+    async with exclusive_data(settings, command) as store:
+        await action(store)
 
 
 async def create_token(settings: Settings, email: str, name: str | None, support: bool) -> str:
-    store = await open_store(settings)
-    try:
+    async with exclusive_data(settings, "token create") as store:
         person = await people_store.get_person_by_email(store.db, email.strip().lower())
         if person is None:
             if not name:
@@ -99,8 +152,6 @@ async def create_token(settings: Settings, email: str, name: str | None, support
         if support:
             await people_store.add_role(store.db, person.id, Role.SUPPORT)
         return await token_store.create_token(store.db, person.id)
-    finally:
-        await store.close()
 
 
 async def create_node_token(settings: Settings, app_global_id: str) -> str:
@@ -112,30 +163,24 @@ async def create_node_token(settings: Settings, app_global_id: str) -> str:
     key = decode(app_global_id.strip(), "App")
     if key is None:
         raise SystemExit(f"{app_global_id!r} is not an App ID (take `id` from an apps query)")
-    store = await open_store(settings)
-    try:
+    async with exclusive_data(settings, "token create-node") as store:
         app = await app_store.get_app(store.db, key)
         if app is None:
             raise SystemExit(f"No app with ID {app_global_id}")
         if app.hosting is not Hosting.MENDIX_CLOUD:
             raise SystemExit("Only Mendix Cloud apps have a cloud node")
         return await token_store.create_node_token(store.db, app.id, label=f"node:{app.subdomain}")
-    finally:
-        await store.close()
 
 
 async def _rollups(settings: Settings, command: str) -> int:
     from store import rollup_reads
 
-    store = await open_store(settings)
-    try:
+    async with exclusive_data(settings, f"rollups {command}") as store:
         if command == "rebuild":
             await rollup_reads.rebuild(store.db)
             print("Rebuilt the rollups from the apps")
             return 0
         differences = await rollup_reads.verify(store.db)
-    finally:
-        await store.close()
     for line in differences:
         print(line)
     print("Rollups differ from the apps" if differences else "Rollups equal the apps")
@@ -189,7 +234,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit("The database is not empty; demo data goes into an empty one")
             await load_demo(store.db)
 
-        asyncio.run(_with_store(settings, demo))
+        asyncio.run(_with_store(settings, "demo", demo))
         print("Loaded demo data")
     elif args.command == "token" and args.token_command == "create-node":
         print(asyncio.run(create_node_token(settings, args.app)))
@@ -206,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit(f"{error}; pass another --seed") from None
             print(f"Generated {result.apps} apps and {result.people} people", flush=True)
 
-        asyncio.run(_with_store(settings, bulk))
+        asyncio.run(_with_store(settings, "generate", bulk))
     elif args.command == "token":
         print(asyncio.run(create_token(settings, args.email, args.name, args.support)))
     elif args.command == "notices":
@@ -227,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"Sent {delivery.sent}, retrying {delivery.retried}, failed {delivery.failed}"
                 )
 
-        asyncio.run(_with_store(settings, notices))
+        asyncio.run(_with_store(settings, "notices run", notices))
     elif args.command == "rollups":
         return asyncio.run(_rollups(settings, args.rollups_command))
     elif args.command == "schema":

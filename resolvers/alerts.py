@@ -41,7 +41,7 @@ from store import environments as env_store
 from store import events as event_store
 from store import people as people_store
 from store.alerts import AlertRecord
-from store.apps import AppRecord
+from store.apps import AppRecord, Change
 from store.audit import AuditAction
 from store.cloud import (
     RULES,
@@ -163,7 +163,7 @@ async def update_alert_settings(
                 )
         return None
 
-    def record(change: Any) -> list[Document]:
+    def record(change: Change) -> list[Document]:
         before = change.before.environments[index].alert_settings.model_dump(mode="python")
         after = change.after.environments[index].alert_settings.model_dump(mode="python")
         changed = AuditAction.ALERT_SETTINGS_CHANGED

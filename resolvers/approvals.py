@@ -28,6 +28,7 @@ from resolvers.changes import commit, error, first, hosting_is, mendix_id_ok
 from resolvers.errors import ErrorCode, UserErrors, fail
 from resolvers.ids import encode
 from resolvers.notifications import send_to
+from store import approvals as approval_store
 from store import apps as app_store
 from store import audit as audit_store
 from store import people as people_store
@@ -101,7 +102,7 @@ async def _add_contact(db: Database, viewer: PersonRecord, claimed: SupportReque
     except UserErrors as refusal:
         if await app_store.request_applied(db, claimed.app_id, claimed.id):
             return  # another approver of this request got there first: go on
-        await support_store.release_approval(db, claimed)
+        await approval_store.release_approval(db, claimed)
         raise UserErrors(
             [e.__class__(e.message, e.code, ["input", "requestId"]) for e in refusal.errors]
         ) from None
@@ -144,7 +145,7 @@ async def _finish(
     event = request_event(
         actor_id, AuditAction.SUPPORT_REQUEST_APPROVED, approved, technical_contact_id=person_id
     )
-    done = await support_store.finish_approval(db, claimed.id, resolution, [event])
+    done = await approval_store.finish_approval(db, claimed.id, resolution, [event])
     if done is None:  # finished already, by another approver or the periodic task
         done = await support_store.get_request(db, claimed.id)
         if done is None:
@@ -157,10 +158,10 @@ async def finish_stale(db: Database) -> int:
     """The periodic task's part: complete stale approvals whose app change is in (as their
     approver), release the others (open again, not applied). Returns how many it settled."""
     settled = 0
-    for claimed in await support_store.stale_approvals(db, now() - STALE_CLAIM):
+    for claimed in await approval_store.stale_approvals(db, now() - STALE_CLAIM):
         if await app_store.request_applied(db, claimed.app_id, claimed.id):
             await _finish(db, claimed.claimed_by, claimed, None)
         else:
-            await support_store.release_approval(db, claimed)
+            await approval_store.release_approval(db, claimed)
         settled += 1
     return settled

@@ -4,8 +4,9 @@ Who may do what (rights are per environment; the technical contact holds all imp
 - add an environment: Mendix Support (Mendix Cloud apps only);
 - start/stop: Transport rights.
 Grants are in resolvers/permissions.py, alerts in resolvers/alerts.py. Each change is one
-conditional update in store/environments.py (the filter is the rule); a refusal is explained
-from a fresh read (``apply``).
+conditional update in store/environments.py whose filter is the rule and the viewer's right
+(resolvers/rights.py), written with its audit events; ``resolvers.changes.apply`` runs it and
+explains a refusal from a fresh read.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from resolvers.ids import AppId, EnvironmentId
 from resolvers.inputs import Input, Version, parse
 from store import audit as audit_store
 from store import environments as env_store
-from store.apps import AppRecord, Hosting
+from store.apps import AppRecord, Change, Hosting
 from store.audit import AuditAction
 from store.cloud import EnvironmentRecord, EnvironmentRight, EnvironmentState, rights_of
 from store.db import Database, Document
@@ -86,7 +87,7 @@ async def add_environment(
     right = rights.support_only(viewer)
     right.require()
 
-    def record(change: Any) -> list[Document]:
+    def record(change: Change) -> list[Document]:
         environment = change.after.environments[-1]
         after = {"name": environment.name, "production": environment.production}
         created = AuditAction.ENVIRONMENT_CREATED
@@ -130,7 +131,7 @@ async def set_environment_state(
     app, index, environment = await visible_environment(db, viewer, args.environment_id)
     key = environment.environment_id
 
-    def record(change: Any) -> list[Document]:
+    def record(change: Change) -> list[Document]:
         before = change.before.environments[index]
         after = change.after.environments[index]
         return [

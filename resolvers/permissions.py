@@ -260,19 +260,26 @@ class Permissions:
 def viewer_permissions(
     viewer: PersonRecord, app: AppRecord, environment: EnvironmentRecord
 ) -> Permissions:
-    held = viewer_rights(viewer, app, environment.environment_id)
+    """The buttons: each ``can`` that a mutation checks is that mutation's right
+    (resolvers/rights.py), evaluated on the app as the mutation's write states it."""
+    key = environment.environment_id
+    held = viewer_rights(viewer, app, key)
+    transport = authority.environment_right(viewer, key, EnvironmentRight.TRANSPORT_RIGHTS)
+    monitoring = authority.environment_right(viewer, key, EnvironmentRight.ACCESS_TO_MONITORING)
     contact = viewer.id in app.technical_contact_ids
     return Permissions(
         rights=sorted(held),
         can_deploy=EnvironmentRight.TRANSPORT_RIGHTS in held,
-        can_start_stop=EnvironmentRight.TRANSPORT_RIGHTS in held,
+        can_start_stop=transport.holds(app),
         can_access_backups=EnvironmentRight.ACCESS_TO_BACKUPS in held,
         can_use_api=EnvironmentRight.API_RIGHTS in held,
         can_view_monitoring=EnvironmentRight.ACCESS_TO_MONITORING in held or viewer.is_support,
-        can_configure_alerts=EnvironmentRight.ACCESS_TO_MONITORING in held,
+        can_configure_alerts=monitoring.holds(app),
         can_view_logs=EnvironmentRight.VIEW_LOGS in held,
-        can_grant_rights=MANAGE in held,
-        can_grant_manage_permissions=contact,
-        can_connect_project=contact,
+        can_grant_rights=authority.grant_rights(viewer, key, [EnvironmentRight.VIEW_LOGS]).holds(
+            app
+        ),
+        can_grant_manage_permissions=authority.grant_rights(viewer, key, [MANAGE]).holds(app),
+        can_connect_project=authority.technical_contact_only(viewer).holds(app),
         is_technical_contact=contact,
     )

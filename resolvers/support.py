@@ -21,6 +21,7 @@ from resolvers.changes import error
 from resolvers.errors import ErrorCode, UserErrors, fail
 from resolvers.ids import AppId, PersonId, SupportRequestId
 from resolvers.inputs import Input, Name, parse
+from store import approvals as approval_store
 from store import apps as app_store
 from store import audit as audit_store
 from store import support as support_store
@@ -235,7 +236,7 @@ async def approve(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> S
             "Only a CHANGE request naming a technical contact is approved; resolve others",
             ["input", "requestId"],
         )
-    claimed = await support_store.claim_for_approval(
+    claimed = await approval_store.claim_for_approval(
         db, request.id, stale_after=STALE_CLAIM, by=viewer.id
     )
     if claimed is None:

@@ -2,6 +2,9 @@
 
 Every change is one ``find_one_and_update`` whose filter states the rule's precondition: when
 it matches nothing the change is refused, so racing requests can never break a rule (A7).
+Given a ``Write`` (the use cases always give one), the same update also states the caller's
+right and the version it read, and pushes the change's audit events into the app's
+``pending_events`` (store/audit.py moves them into the trail).
 """
 
 from __future__ import annotations

@@ -12,7 +12,6 @@ document. The process that made the change drains at once; the periodic task
 from __future__ import annotations
 
 import contextlib
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from enum import StrEnum
@@ -25,8 +24,6 @@ from pymongo.errors import DuplicateKeyError
 from store.db import Database, Document
 from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
-
-log = logging.getLogger(__name__)
 
 COLLECTION = "audit_events"
 PENDING = "pending_events"

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from store.db import Document, mongomock_collection
+from store.db import Document
+from store.embedded import mongomock_collection
 
 BATCH = 5_000
 

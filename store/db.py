@@ -1,27 +1,32 @@
-"""Connecting to MongoDB (PyMongo async) or the embedded engine, and the client-shape helpers.
+"""Opening the database (MongoDB through PyMongo async, or the embedded engine) and the one
+place that knows how the two client shapes differ.
 
-PyMongo's ``AsyncMongoClient`` awaits ``aggregate()``; Motor (which mongomock-motor imitates)
-returns the cursor directly. :func:`aggregate` is the one place that knows.
+PyMongo's ``AsyncMongoClient`` awaits ``aggregate()`` and ``watch()``; Motor (which
+mongomock-motor imitates) returns the cursor or stream directly. :func:`aggregate` and
+:func:`watch` absorb that. The embedded engine's shortcuts live in store/embedded.py, its
+file (snapshot + journal) in store/snapshot.py and store/journal.py, the lock in store/lock.py.
 """
 
 from __future__ import annotations
 
 import inspect
-import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
-from bson import ObjectId
-
+from store.embedded import mock_aggregate, mongomock_collection
+from store.indexes import ensure_indexes
+from store.lock import DataLock
 from store.snapshot import Snapshotter
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from mongomock_motor import AsyncMongoMockDatabase
+    from pymongo.asynchronous.database import AsyncDatabase
 
-# Either ``pymongo.asynchronous.database.AsyncDatabase`` or mongomock-motor's database: both
-# expose the same collection methods used here, so store functions take this alias.
-Database = Any
 Document = dict[str, Any]
+# PyMongo's async database or mongomock-motor's (to type checkers: Motor's); store functions
+# use only what both offer. The embedded engine's database subclasses mongomock-motor's.
+Database: TypeAlias = "AsyncDatabase[Document] | AsyncMongoMockDatabase"
 
 DEFAULT_DB_NAME = "ownership"
 
@@ -34,198 +39,79 @@ class Store:
     client: Any
     embedded: bool
     snapshotter: Snapshotter | None = field(default=None)
+    lock: DataLock | None = field(default=None)  # taken by connect(), released by close()
 
     async def close(self) -> None:
-        if self.snapshotter is not None:
-            await self.snapshotter.stop()
-        result = self.client.close()
-        if inspect.isawaitable(result):
-            await result
+        try:
+            if self.snapshotter is not None:
+                await self.snapshotter.stop()
+            result = self.client.close()
+            if inspect.isawaitable(result):
+                await result
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
 
 async def connect(
-    uri: str | None, *, db_name: str = DEFAULT_DB_NAME, data_file: Path | None = None
+    uri: str | None,
+    *,
+    db_name: str = DEFAULT_DB_NAME,
+    data_file: Path | None = None,
+    journal: bool = True,
+    lock: DataLock | None = None,
+    purpose: str = "ownership",
 ) -> Store:
     """Open the store: a real MongoDB when ``uri`` is given, else the embedded engine.
 
-    The embedded engine loads ``data_file`` when it exists and keeps writing atomic snapshots
-    to it while open.
+    The embedded engine with a ``data_file`` holds that file's lock (``lock``, when the caller
+    took it already; else taken here for ``purpose`` and released at close: raises
+    :class:`store.lock.DataFileInUse` while another process has it), loads the snapshot and
+    its journal, and from then on journals every acknowledged write (``journal=False``: only
+    a snapshot about every second, which loses recent writes on a crash: benchmarks only).
     """
     if uri:
         from pymongo import AsyncMongoClient
 
         client: Any = AsyncMongoClient(uri, tz_aware=True, uuidRepresentation="standard")
-        db = client.get_database(db_name)
-        store = Store(db=db, client=client, embedded=False)
+        store = Store(db=client.get_database(db_name), client=client, embedded=False)
     else:
         from store import interleave
 
         client = interleave.client(tz_aware=True)  # yields to the loop around each call
         db = client.get_database(db_name)
-        snapshotter = None
+        store = Store(db=db, client=client, embedded=True)
         if data_file is not None:
-            snapshotter = Snapshotter(db, data_file)
-            await snapshotter.load()
-        store = Store(db=db, client=client, embedded=True, snapshotter=snapshotter)
+            owned = None if lock is not None else DataLock.acquire(data_file, purpose)
+            store.lock = owned
+            try:
+                store.snapshotter = Snapshotter(data_file, journal=journal)
+                store.db = await store.snapshotter.open(db)
+            except BaseException:
+                if owned is not None:
+                    owned.release()
+                raise
     await ensure_indexes(store.db)
     if store.snapshotter is not None:
         store.snapshotter.start()
     return store
 
 
-async def ensure_indexes(db: Database) -> None:
-    """Create every collection's indexes; safe to call on every start."""
-    from store import (
-        alerts,
-        apps,
-        audit,
-        events,
-        licenses,
-        maintenance,
-        notifications,
-        people,
-        reports,
-        rollups,
-        support,
-        tokens,
-    )
-
-    modules = (people, apps, audit, tokens, licenses, notifications, support, maintenance)
-    for module in (*modules, alerts, events, reports, rollups):
-        await module.ensure_indexes(db)
-
-
 async def aggregate(collection: Any, pipeline: list[Document]) -> list[Document]:
     """Run an aggregation pipeline on either client shape and return all result documents."""
     mock = mongomock_collection(collection)
     if mock is not None:
-        return _mock_aggregate(mock, pipeline)
+        return mock_aggregate(mock, pipeline)
     cursor = collection.aggregate(pipeline)
     if inspect.isawaitable(cursor):
         cursor = await cursor
     return list(await cursor.to_list(None))
 
 
-def mongomock_collection(collection: Any) -> Any:
-    """The synchronous mongomock collection behind mongomock-motor's, else None (PyMongo's
-    collections raise AttributeError for names starting with an underscore). The embedded
-    engine's shortcuts (here and in store/bulk.py) start from this one check."""
-    return getattr(collection, "_AsyncMongoMockCollection__collection", None)
-
-
-def _mock_aggregate(mock: Any, pipeline: list[Document]) -> list[Document]:
-    # mongomock 4.3's aggregate() reads the collection through a find() cursor whose __next__
-    # copies the rest of its result list for every document: quadratic (39 s for 100k apps).
-    # Read the documents in one go instead, with a leading $match as the find filter, and run
-    # the rest of the pipeline with mongomock's own stages.
-    from mongomock.aggregate import process_pipeline
-
-    first = pipeline[0] if pipeline else {}
-    match = first.get("$match") if list(first) == ["$match"] else None
-    rest = pipeline[1:] if match is not None else pipeline
-    docs = mock.find(match or {})._compute_results()
-    return list(process_pipeline(docs, mock.database, rest, None))
-
-
-# --- the embedded engine's $in over many ObjectIds --------------------------------------------
-# mongomock evaluates ``{field: {$in: [...]}}`` by scanning the list for every document (and
-# building a regex check per element): the at-risk reports' thousands of person ids cost
-# minutes at 100k apps. MongoDB answers the same filter from an index. The embedded engine
-# evaluates such clauses against a set instead, with mongomock's own semantics (a missing
-# field never matches, an array matches when any element does, only an ObjectId can equal an
-# ObjectId), and hands the rest of the filter to mongomock unchanged.
-
-_MANY = 32
-
-
-def _conjuncts(query: Document) -> list[Document]:
-    clauses: list[Document] = []
-    for key, value in query.items():
-        if key == "$and" and isinstance(value, list) and all(isinstance(v, dict) for v in value):
-            for part in value:
-                clauses += _conjuncts(part)
-        else:
-            clauses.append({key: value})
-    return clauses
-
-
-def _set_test(clause: Document) -> tuple[str, frozenset[Any]] | None:
-    [(field, condition)] = clause.items()
-    if field.startswith("$") or "." in field or not isinstance(condition, dict):
-        return None
-    values = condition.get("$in")
-    if list(condition) != ["$in"] or not isinstance(values, list | tuple) or len(values) < _MANY:
-        return None
-    if not all(type(value) is ObjectId for value in values):
-        return None
-    return field, frozenset(values)
-
-
-def _member(document: Document, field: str, values: frozenset[Any]) -> bool:
-    found = document.get(field)
-    items = found if isinstance(found, list) else [found]
-    return any(type(item) is ObjectId and item in values for item in items)
-
-
-def mock_matching(collection: Any, query: Document) -> dict[Any, Document] | None:
-    """The embedded engine's stored documents matching ``query``, by ``_id`` (None on MongoDB,
-    or where an ``_id`` is not an ObjectId: use the ordinary query then).
-
-    The same test as mongomock's ``find`` (``filter_applies`` per document), except that a
-    large ObjectId ``$in`` is a set lookup instead of mongomock's scan of the list. These
-    are the engine's own documents, not copies: validate them into records (pydantic builds
-    new containers; the values in them are immutable) and never change or keep them."""
-    mock = mongomock_collection(collection)
-    if mock is None:
-        return None
-    from mongomock import helpers
-    from mongomock.filtering import filter_applies
-
-    # as mongomock's find does: stored datetimes are naive UTC at millisecond precision
-    query = helpers.patch_datetime_awareness_in_document(query)
-    tests, rest = [], []
-    for clause in _conjuncts(query):
-        test = _set_test(clause)
-        if test is None:
-            rest.append(clause)
-        else:
-            tests.append(test)
-
-    remaining: Document = {"$and": rest} if rest else {}
-    found = {
-        document["_id"]: document
-        for document in list(mock._store.documents)
-        if all(_member(document, field, values) for field, values in tests)
-        and filter_applies(remaining, document)
-    }
-    # the page is cut by comparing _ids in Python: only ObjectIds order exactly like BSON here
-    return found if all(type(key) is ObjectId for key in found) else None
-
-
-def mock_stored(db: Any, collection: str, key: Any) -> tuple[bool, Document | None]:
-    """On the embedded engine: (True, the stored document with ``_id`` ``key``, or None),
-    found by its key (mongomock's own ``find_one`` scans the collection); (False, None) on
-    MongoDB, where the caller runs its ordinary (indexed) query.
-
-    The document is the engine's own, not a copy: validate it into a record at once and
-    never change or keep it. Its datetimes are naive UTC (records' ``UtcDatetime`` reads them).
-    """
-    mock = getattr(db, "_AsyncMongoMockDatabase__database", None)
-    if mock is None:
-        return False, None
-    stored = mock._store[collection]
-    try:
-        if stored._ttl_indexes:  # mongomock drops expired documents on access
-            return True, stored[key]
-        # the engine runs on the event loop's thread: a plain read needs no reader lock
-        return True, stored._documents.get(key)
-    except (KeyError, TypeError):  # TypeError: an unhashable key matches nothing
-        return True, None
-
-
-def mock_stored_many(db: Any, collection: str, keys: list[Any]) -> list[Document | None] | None:
-    """:func:`mock_stored` for many keys, in their order; None on MongoDB."""
-    mock = getattr(db, "_AsyncMongoMockDatabase__database", None)
-    if mock is None:
-        return None
-    return [mock_stored(db, collection, key)[1] for key in keys]
+async def watch(collection: Any, pipeline: list[Document]) -> Any:
+    """Open a change stream on either client shape (raises where there are none: mongomock's
+    TypeError, a server's OperationFailure)."""
+    stream = collection.watch(pipeline)
+    if inspect.isawaitable(stream):
+        stream = await stream
+    return stream

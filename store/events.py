@@ -11,7 +11,6 @@ insert) is not lost. Old events expire after a day (TTL index).
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -21,7 +20,7 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ASCENDING
 
-from store.db import Database, Document
+from store.db import Database, Document, watch
 from store.records import now
 
 log = logging.getLogger(__name__)
@@ -55,9 +54,7 @@ def _aware(moment: datetime) -> datetime:
 async def _change_stream(db: Database) -> Any:
     """An open change stream on the events collection, or None where there are none."""
     try:
-        stream = _events(db).watch([{"$match": {"operationType": "insert"}}])
-        if inspect.isawaitable(stream):
-            stream = await stream
+        stream = await watch(_events(db), [{"$match": {"operationType": "insert"}}])
     except Exception as error:  # mongomock: TypeError; servers without: OperationFailure
         log.info("No change streams here (%s); polling the events collection", error)
         return None

@@ -7,7 +7,8 @@ from typing import Any, Generic, TypeVar
 
 from bson import ObjectId
 
-from store.db import Document, mock_matching
+from store.db import Document
+from store.embedded import mock_matching
 
 T = TypeVar("T")
 
@@ -69,7 +70,7 @@ async def paginate(
 
 def _page_of(matching: dict[Any, Document], window: Window, parse: Any) -> Page[Any]:
     """The same page as :func:`paginate`'s query, from the embedded engine's documents that
-    match it (store/db.py ``mock_matching``): one scan, no copies, no second scan to count."""
+    match it (store/embedded.py ``mock_matching``): one scan, no copies, no second scan to count."""
     keys = sorted(
         key
         for key in matching

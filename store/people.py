@@ -12,7 +12,8 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
 from store import roster
-from store.db import Database, Document, mock_stored_many
+from store.db import Database, Document
+from store.embedded import mock_stored_many
 from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
 

@@ -33,7 +33,9 @@ class Authority:
 
     def holds(self, app: AppRecord) -> bool:
         """Whether the update's authority filter matches ``app`` (as stored)."""
-        return self.granted and (not self.condition or filter_applies(self.condition, stored(app)))
+        if not self.granted:
+            return False
+        return not self.condition or filter_applies(self.condition, stored(app, self.condition))
 
     def __or__(self, other: Authority) -> Authority:
         """Either one suffices; the refusal explains with the first's reason."""
@@ -70,9 +72,26 @@ def environment_right(
     return Authority(True, holds_right(environment_id, person_id, right), reason)
 
 
-def stored(record: AppRecord) -> Document:
-    """The record as its document is stored (``_id``, lists, enum values)."""
-    return _plain(record.model_dump(by_alias=True, mode="python"))
+def stored(record: AppRecord, condition: Document | None = None) -> Document:
+    """The record as its document is stored (``_id``, lists, enum values); only the keys
+    ``condition`` names, when given (a right reads one or two arrays of a large record)."""
+    keys = None if condition is None else _keys(condition) & type(record).model_fields.keys()
+    return _plain(record.model_dump(by_alias=True, mode="python", include=keys))
+
+
+def _keys(condition: Any) -> set[str]:
+    """The top-level document keys a filter names."""
+    found: set[str] = set()
+    if isinstance(condition, dict):
+        for key, value in condition.items():
+            if key.startswith("$"):
+                found |= _keys(value)
+            else:
+                found.add(key.split(".")[0])
+    elif isinstance(condition, list):
+        for item in condition:
+            found |= _keys(item)
+    return found
 
 
 def _plain(value: Any) -> Any:

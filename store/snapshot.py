@@ -1,28 +1,62 @@
-"""Keeps the embedded engine's data in a file between runs (atomic snapshots)."""
+"""Keeps the embedded engine's data in a file: a snapshot plus a journal (store/journal.py).
+
+At start: load the snapshot, then replay the journal segments it names. While open: every
+acknowledged write is in the journal; about every second the snapshotter checks whether a
+compaction is due (the journal passed ``compact_bytes``, or ``compact_seconds`` went by with
+changes) and then writes a new snapshot and drops the segments it covers. At close: a final
+snapshot, and no journal left.
+
+Compaction, and why a crash at any step loses nothing:
+
+1. start a new journal segment N (writes go on, into N);
+2. copy every document (on the event loop, no await: one consistent moment);
+3. write the snapshot, naming N as the first segment to replay, to a temporary file in the
+   same folder, fsync, ``os.replace`` over the old one, fsync the folder;
+4. delete the segments before N.
+
+Before 3 ends the old snapshot and all its segments are there; after it, the new one and N.
+Replaying records that the snapshot already holds changes nothing (they hold whole documents).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
+import bson
 from bson import json_util
+from bson.codec_options import CodecOptions
+
+from store import capture
+from store.journal import (
+    READ_OPTIONS,
+    WRITE_OPTIONS,
+    Journal,
+    apply,
+    fsync_directory,
+    read_segment,
+    segments,
+)
 
 log = logging.getLogger(__name__)
 
-_JSON_OPTIONS = json_util.JSONOptions(
-    json_mode=json_util.JSONMode.CANONICAL, tz_aware=True, tzinfo=None
-)
+META = "$journal"  # the snapshot's first journal segment to replay (never a collection name)
+_RAW = CodecOptions(tz_aware=False)
+
+
+def _temporary_prefix(path: Path) -> str:
+    return f".{path.name}.snapshot-"
 
 
 def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".snapshot-", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=_temporary_prefix(path), suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -33,46 +67,115 @@ def _write_atomically(path: Path, text: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+    fsync_directory(path.parent)
+
+
+def _encode(first_segment: int, copies: dict[str, list[bytes]]) -> str:
+    data: dict[str, Any] = {META: first_segment}
+    for name, documents in copies.items():
+        data[name] = [bson.decode(raw, codec_options=_RAW) for raw in documents]
+    return json_util.dumps(data, json_options=WRITE_OPTIONS)
 
 
 class Snapshotter:
-    """Loads a snapshot at start, then rewrites it whenever the data changed.
+    """Opens, journals and compacts one embedded database kept in ``path``."""
 
-    Each write goes to a temporary file in the same folder and replaces the old snapshot with
-    ``os.replace``, so a crash leaves either the old or the new file, never half of one.
-    """
-
-    def __init__(self, db: Any, path: Path, interval: float = 1.0) -> None:
-        self._db = db
+    def __init__(
+        self,
+        path: Path,
+        *,
+        journal: bool = True,
+        interval: float = 1.0,
+        compact_seconds: float = 60.0,
+        compact_bytes: int = 8 << 20,
+    ) -> None:
         self._path = path
+        self._journal_on = journal
         self._interval = interval
-        self._digest = ""
+        self._compact_seconds = compact_seconds
+        self._compact_bytes = compact_bytes
+        self._last = time.monotonic()
         self._task: asyncio.Task[None] | None = None
+        self._compacting = asyncio.Lock()
+        self._db: Any = None
+        self.journal: Journal | None = None
 
-    async def load(self) -> int:
-        if not self._path.exists():
-            return 0
-        data = json_util.loads(self._path.read_text(encoding="utf-8"), json_options=_JSON_OPTIONS)
-        count = 0
-        for name, docs in data.items():
-            if docs:
-                await self._db[name].insert_many(docs)
-                count += len(docs)
-        self._digest = hashlib.sha256(self._path.read_bytes()).hexdigest()
-        return count
+    async def open(self, db: Any) -> Any:
+        """Load the file and its journal into ``db`` (a fresh mongomock-motor database);
+        return the journaled database that the store must use from now on."""
+        documents = capture.database_store(db)
+        first, count = await asyncio.to_thread(self._load, documents)
+        self.journal = Journal(self._path, first, enabled=self._journal_on)
+        if count:
+            self.journal.mark_changed()  # the next snapshot holds the replayed records
+        self._db = capture.attach(db, self.journal)
+        return self._db
 
-    async def dump(self) -> bool:
-        """Write a snapshot if anything changed since the last one; return whether it wrote."""
-        data: dict[str, list[dict[str, Any]]] = {}
-        for name in sorted(await self._db.list_collection_names()):
-            data[name] = await self._db[name].find({}).sort("_id", 1).to_list(None)
-        text = json_util.dumps(data, json_options=_JSON_OPTIONS)
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        if digest == self._digest:
+    def _load(self, documents: Any) -> tuple[int, int]:
+        if self._path.parent.is_dir():  # a crash between writing a snapshot and renaming it
+            for leftover in self._path.parent.glob(_temporary_prefix(self._path) + "*.tmp"):
+                leftover.unlink(missing_ok=True)
+        first = 1
+        if self._path.exists():
+            data = json_util.loads(
+                self._path.read_text(encoding="utf-8"), json_options=READ_OPTIONS
+            )
+            first = int(data.pop(META, 1))
+            for name, docs in data.items():
+                stored = documents[name]._documents
+                for doc in docs:
+                    stored[doc["_id"]] = doc
+        batches, last = 0, first - 1
+        for number, path in segments(self._path):
+            if number < first:
+                path.unlink()  # left by a crash after its snapshot was written
+                continue
+            for ops in read_segment(path):
+                apply(documents, ops)
+                batches += 1
+            last = number
+        if batches:
+            log.info("Replayed %d journal batches after %s", batches, self._path)
+        return last + 1, batches
+
+    async def compact(self, *, final: bool = False) -> bool:
+        """Write a snapshot and drop the journal it covers; False when nothing changed.
+        One at a time: a later snapshot must never be replaced by an earlier one."""
+        async with self._compacting:
+            return await self._compact(final)
+
+    async def _compact(self, final: bool) -> bool:
+        journal = self.journal
+        if journal is None or not journal.changed:
             return False
+        first = await journal.rotate()
+        seq = journal.seq
+        # one moment: no await until every document is copied (BSON: fast, immutable)
+        documents = capture.database_store(self._db)
+        copies = {
+            name: [bson.encode(doc) for doc in stored._documents.values()]
+            for name, stored in documents._collections.items()
+            if stored._documents
+        }
+        text = await asyncio.to_thread(_encode, first, copies)
         await asyncio.to_thread(_write_atomically, self._path, text)
-        self._digest = digest
+        journal.snapshot_done(seq)
+        self._last = time.monotonic()
+        if final and journal.seq == seq:
+            journal.settle()  # the snapshot holds everything: no journal left behind
+        else:
+            await journal.sync()  # (a write that came in meanwhile stays in the journal)
+            await asyncio.to_thread(journal.remove_before, first)
         return True
+
+    def _due(self) -> bool:
+        journal = self.journal
+        if journal is None or not journal.changed:
+            return False
+        if not journal.enabled:
+            return True  # no journal: a snapshot about every second, as before it existed
+        waited = time.monotonic() - self._last
+        return journal.size >= self._compact_bytes or waited >= self._compact_seconds
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run())
@@ -81,8 +184,9 @@ class Snapshotter:
         while True:
             await asyncio.sleep(self._interval)
             try:
-                await self.dump()
-            except Exception:  # keep serving; the next tick tries again
+                if self._due():  # shielded: stop() waits for it instead of cutting it short
+                    await asyncio.shield(self.compact())
+            except Exception:  # keep serving: the journal still holds every change
                 log.exception("embedded snapshot failed")
 
     async def stop(self) -> None:
@@ -91,4 +195,9 @@ class Snapshotter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
-        await self.dump()
+        if self._db is not None:
+            try:
+                await self.compact(final=True)
+            finally:
+                capture.detach(self._db)
+                self._db = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -94,13 +93,13 @@ class SupportRequestRecord(Record):
     claimed_by: ObjectId | None = None
 
 
-def _requests(db: Database) -> Any:
+def requests_of(db: Database) -> Any:
     return db[COLLECTION]
 
 
 async def ensure_indexes(db: Database) -> None:
-    await _requests(db).create_index([("app_id", ASCENDING), ("_id", ASCENDING)], name="app")
-    await _requests(db).create_index([("status", ASCENDING), ("_id", ASCENDING)], name="status")
+    await requests_of(db).create_index([("app_id", ASCENDING), ("_id", ASCENDING)], name="app")
+    await requests_of(db).create_index([("status", ASCENDING), ("_id", ASCENDING)], name="status")
 
 
 async def create_request(
@@ -142,7 +141,7 @@ async def create_request(
     record = SupportRequestRecord.model_validate(doc)
     if events is not None:
         doc[PENDING] = [{**event, "app_id": app_id} for event in events(record)]
-    await _requests(db).insert_one(doc)
+    await requests_of(db).insert_one(doc)
     return record
 
 
@@ -152,7 +151,7 @@ async def get_request(
     query: Document = {"_id": request_id}
     if scope:
         query = {"$and": [query, scope]}
-    doc = await _requests(db).find_one(query)
+    doc = await requests_of(db).find_one(query)
     return SupportRequestRecord.model_validate(doc) if doc else None
 
 
@@ -162,12 +161,12 @@ async def get_requests(
     query: Document = {"_id": {"$in": list(set(ids))}}
     if scope:
         query = {"$and": [query, scope]}
-    docs = await _requests(db).find(query).to_list(None)
+    docs = await requests_of(db).find(query).to_list(None)
     by_id = {doc["_id"]: SupportRequestRecord.model_validate(doc) for doc in docs}
     return [by_id.get(key) for key in ids]
 
 
-async def _update(
+async def update_request(
     db: Database,
     request_id: ObjectId,
     precondition: Document,
@@ -184,7 +183,7 @@ async def _update(
         update = {**update, "$set": {**update.get("$set", {}), "updated_at": now()}}
     if events:
         update = {**update, "$push": {**update.get("$push", {}), PENDING: {"$each": events}}}
-    doc = await _requests(db).find_one_and_update(
+    doc = await requests_of(db).find_one_and_update(
         {"_id": request_id, **precondition}, update, return_document=ReturnDocument.AFTER
     )
     return SupportRequestRecord.model_validate(doc) if doc else None
@@ -206,7 +205,7 @@ async def add_comment(
     if status not in OPEN:
         return None
     comment = {"id": ObjectId(), "author_id": author_id, "body": body, "created_at": now()}
-    return await _update(
+    return await update_request(
         db, request_id, {"status": status.value}, {"$push": {"comments": comment}}, events=events
     )
 
@@ -218,7 +217,7 @@ async def triage(
     urgency: Level,
     events: list[Document] | None = None,
 ) -> SupportRequestRecord | None:
-    return await _update(
+    return await update_request(
         db,
         request_id,
         _open(),
@@ -242,104 +241,12 @@ async def close(
     events: list[Document] | None = None,
 ) -> SupportRequestRecord | None:
     """Resolve or reject an open request."""
-    return await _update(
+    return await update_request(
         db,
         request_id,
         _open(),
         {"$set": {"status": status.value, "resolved_at": now(), "resolution": resolution}},
         events=events,
-    )
-
-
-async def claim_for_approval(
-    db: Database,
-    request_id: ObjectId,
-    *,
-    stale_after: timedelta,
-    by: ObjectId | None = None,
-    at: datetime | None = None,
-) -> SupportRequestRecord | None:
-    """Open CHANGE request -> APPROVING, so one approver proceeds; ``claimed_from`` keeps the
-    status to return to if the approval is refused. A claim left by a crashed approver can be
-    taken over after ``stale_after``."""
-    moment = at or now()
-    change: Document = {"kind": RequestKind.CHANGE.value, "technical_contact_id": {"$ne": None}}
-    for status in OPEN:
-        claimed = await _update(
-            db,
-            request_id,
-            {**change, "status": status.value},
-            {
-                "$set": {
-                    "status": RequestStatus.APPROVING.value,
-                    "claimed_at": moment,
-                    "claimed_from": status.value,
-                    "claimed_by": by,
-                }
-            },
-            touch=False,
-        )
-        if claimed is not None:
-            return claimed
-    return await _update(
-        db,
-        request_id,
-        {
-            **change,
-            "status": RequestStatus.APPROVING.value,
-            "claimed_at": {"$lt": moment - stale_after},
-        },
-        {"$set": {"claimed_at": moment, "claimed_by": by}},
-        touch=False,
-    )
-
-
-async def finish_approval(
-    db: Database, request_id: ObjectId, resolution: str | None, events: list[Document]
-) -> SupportRequestRecord | None:
-    """Mark approved, with its events, once the app records this request's change (the
-    contact was added for it): from whatever status the request is in by then (a taken-over
-    or released claim), except APPROVED (then None: finished already)."""
-    return await _update(
-        db,
-        request_id,
-        {"status": {"$ne": RequestStatus.APPROVED.value}},
-        {
-            "$set": {
-                "status": RequestStatus.APPROVED.value,
-                "resolved_at": now(),
-                "resolution": resolution,
-            }
-        },
-        events=events,
-    )
-
-
-async def stale_approvals(db: Database, older_than: datetime) -> list[SupportRequestRecord]:
-    """Claims left by approvers that stopped (a crash) before finishing."""
-    query = {"status": RequestStatus.APPROVING.value, "claimed_at": {"$lt": older_than}}
-    docs = await _requests(db).find(query).to_list(None)
-    return [SupportRequestRecord.model_validate(doc) for doc in docs]
-
-
-async def release_approval(
-    db: Database, claimed: SupportRequestRecord
-) -> SupportRequestRecord | None:
-    """Undo a claim whose approval was refused: the request is open again, as it was."""
-    back_to = claimed.claimed_from or RequestStatus.NEW
-    return await _update(
-        db,
-        claimed.id,
-        {"status": RequestStatus.APPROVING.value, "claimed_at": claimed.claimed_at},
-        {
-            "$set": {
-                "status": back_to.value,
-                "claimed_at": None,
-                "claimed_from": None,
-                "claimed_by": None,
-            }
-        },
-        touch=False,
     )
 
 
@@ -373,4 +280,4 @@ def all_of(*parts: Document | None) -> Document:
 async def list_requests(
     db: Database, query: Document, window: Window
 ) -> Page[SupportRequestRecord]:
-    return await paginate(_requests(db), query, window, SupportRequestRecord.model_validate)
+    return await paginate(requests_of(db), query, window, SupportRequestRecord.model_validate)

@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pymongo import ASCENDING
 
 from store import people as people_store
-from store.db import Database, aggregate, mock_stored
+from store.db import Database, aggregate
+from store.embedded import mock_stored
 from store.people import PersonRecord
 from store.records import UtcDatetime, now
 

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from bson import json_util
 
 from graph.schema import schema
 from ownership.cli import main
@@ -64,7 +65,7 @@ async def test_embedded_data_survives_a_restart(tmp_path: Path) -> None:
         assert reread.total_count == 8
     finally:
         await again.close()
-    leftovers = [name for name in os.listdir(tmp_path) if name.startswith(".snapshot-")]
+    leftovers = [name for name in os.listdir(tmp_path) if ".snapshot-" in name]
     assert leftovers == []  # no temporary files left behind
 
 
@@ -149,3 +150,54 @@ def test_generate_bulk_data_into_the_embedded_file(
     with pytest.raises(SystemExit, match="at least 1"):
         main(["generate", "--apps", "0"])
     assert main(["generate", "--apps", "10", "--seed", "2"]) == 0
+
+
+WRITING_COMMANDS = {
+    "demo": ["demo"],
+    "generate": ["generate", "--apps", "5"],
+    "token create": ["token", "create", "--email", "support@mendix.example"],
+    "token create-node": [
+        "token",
+        "create-node",
+        "--app",
+        "QXBwOjY1YTAwMDAwMDAwMDAwMDAwMDAwMDAwMA==",
+    ],
+    "notices run": ["notices", "run"],
+}
+
+
+@pytest.mark.parametrize("name", WRITING_COMMANDS)
+def test_writing_commands_refuse_while_another_process_holds_the_data(
+    data_file: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """What a running server does to the file (tests/store/test_durability.py runs a real
+    one): hold its lock. Every command that writes says so and changes nothing."""
+    from store.lock import DataLock
+
+    assert main(["demo"]) == 0
+    before = data_file.read_bytes()
+    capsys.readouterr()
+    server = DataLock.acquire(data_file, "ownership serve")
+    try:
+        with pytest.raises(SystemExit) as refused:
+            main(WRITING_COMMANDS[name])
+    finally:
+        server.release()
+    message = str(refused.value)
+    assert message.startswith(f"ownership {name}: refused: ")
+    assert f"refused: {data_file} is in use by ownership serve (pid {os.getpid()})" in message
+    assert "stop it, run the command, start it again" in message
+    assert capsys.readouterr().out == ""
+    assert data_file.read_bytes() == before
+    assert sorted(os.listdir(data_file.parent)) == ["embedded.json", "embedded.json.lock"]
+
+
+def test_a_corrupt_journal_stops_a_command_with_a_clear_message(data_file: Path) -> None:
+    assert main(["demo"]) == 0
+    before = data_file.read_bytes()
+    first = json_util.loads(before)["$journal"]  # the first segment the snapshot replays
+    segment = data_file.with_name(f"embedded.json.journal.{first}")
+    segment.write_text('{"ops": [\n{"ops": []}\n', encoding="utf-8")  # a bad line, then more
+    with pytest.raises(SystemExit, match=rf"ownership token create: .*\.{first} line 1 is unre"):
+        main(["token", "create", "--email", "support@mendix.example"])
+    assert data_file.read_bytes() == before

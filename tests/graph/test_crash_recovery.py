@@ -14,9 +14,9 @@ from ownership.tasks import recover
 from resolvers import approvals
 from resolvers import support as support_cases
 from resolvers.ids import decode
+from store import approvals as approval_store
 from store import apps as app_store
 from store import audit as audit_store
-from store import support as support_store
 from store.people import PersonRecord
 from store.records import now
 from tests.graph.test_support import APPROVE, SUBMIT, World, call, contact_change
@@ -184,7 +184,7 @@ STEPS = [
     # (where the crash is injected, the state it leaves as seen from outside)
     (app_store, "add_technical_contact"),  # after the claim, before the app update
     (approvals, "send_to"),  # after the app update, before the email
-    (support_store, "finish_approval"),  # after the email, before marking APPROVED
+    (approval_store, "finish_approval"),  # after the email, before marking APPROVED
     (audit_store, "drain"),  # after marking APPROVED, before the events are moved
 ]
 

@@ -1,4 +1,4 @@
-"""The embedded engine's page reads (store/db.py ``mock_matching``: one scan, a set-based
+"""The embedded engine's page reads (store/embedded.py ``mock_matching``: one scan, a set-based
 ``$in``, no copies) page exactly like the plain query.
 
 Differential: every window over the same filter, once through the embedded path and once
@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from bson import ObjectId
 
-from store import db as db_module
+from store import embedded
 from store import pagination as pagination_module
 from store.pagination import Window, paginate
 from store.records import Record, UtcDatetime
@@ -96,8 +96,8 @@ async def test_set_path_pages_like_the_query(
 
 async def test_the_embedded_path_is_taken_on_the_embedded_engine_only(db: Any, tier: str) -> None:
     people, _ = await _seed(db)
-    found = db_module.mock_matching(db["things"], {"ids": {"$in": people}})
-    few = db_module.mock_matching(db["things"], {"ids": {"$in": people[:3]}})
+    found = embedded.mock_matching(db["things"], {"ids": {"$in": people}})
+    few = embedded.mock_matching(db["things"], {"ids": {"$in": people[:3]}})
     if tier == "mock":
         assert found is not None and len(found) > 50
         assert few is not None and 0 < len(few) < len(found)
