@@ -17,6 +17,7 @@ from starlette.responses import FileResponse, JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from graph import ide
 from graph.fast import FastFront
 from graph.http import GraphQLView
 from graph.metrics import metrics_endpoint
@@ -52,6 +53,7 @@ def create_app(
         store = await open_store()
         app.state.store = store
         app.state.hub = EventHub(store.db, poll_interval=poll_interval)
+        await view.documents.load(store.db)  # trusted documents, parsed and warmed
         if on_ready is not None:
             await on_ready(store)
         stop = await background(store) if background is not None else None
@@ -75,19 +77,27 @@ def create_app(
         # the dashboard page; its data comes from /graphql with the user's token
         return FileResponse(STATIC / "index.html", headers={"Cache-Control": "no-cache"})
 
+    async def documents_manifest(request: Request) -> JSONResponse:
+        # the documents folders' operations by name -> documentId, for pages that send them
+        return JSONResponse(view.documents.manifest, headers={"Cache-Control": "no-cache"})
+
     def hub_of(request: Any) -> Any:
         return getattr(request.app.state, "hub", None)
 
     view = GraphQLView(schema, db_of, hub_of)
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/graphql", view, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", view),
             Route("/metrics", metrics_endpoint(db_of, hub_of), methods=["POST"]),
             Route("/healthz", health),
+            Route(ide.PREFIX + "{name}", ide.asset),
+            Route("/documents", documents_manifest),
             Route("/", dashboard),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
         middleware=[Middleware(FastFront, view=view, schema=schema)],
         lifespan=lifespan,
     )
+    app.state.documents = view.documents  # trusted documents (graph/documents.py)
+    return app

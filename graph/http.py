@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -11,16 +12,21 @@ from cross_web import HTTPException
 from graphql import ExecutionResult
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, process_result
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types.unset import UNSET, UnsetType
 
+from graph import ide, persisted
 from graph.context import Context, Loaders
+from graph.documents import Registry
+from graph.persisted import Refused, TrustedTransportWS
 from resolvers.auth import authenticate, identify
+from resolvers.documents import DocumentError
 from store.people import PersonRecord
 from store.records import now
 
@@ -60,6 +66,20 @@ def _node_viewer() -> PersonRecord:
     )
 
 
+class TextFrames(ASGIWebSocketAdapter):
+    """Every graphql-transport-ws message as a text frame.
+
+    The protocol is JSON in text frames; graphql-ws (the client under Apollo Client, urql and
+    GraphiQL) drops a binary frame with "Message is missing the 'type' property". Strawberry
+    sends bytes whenever the view's encoder returns bytes, as orjson does."""
+
+    async def send_json(self, message: Mapping[str, object]) -> None:
+        try:
+            await self.ws.send_text(orjson.dumps(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class GraphQLView(GraphQL[Context, None]):
     """Strawberry's ASGI view; every operation needs a valid bearer token.
 
@@ -68,7 +88,12 @@ class GraphQLView(GraphQL[Context, None]):
     ``{"Authorization": "Bearer mxo_..."}`` (or ``authorization`` / ``token``).
     """
 
-    def __init__(self, schema: Any, db_of: Any, hub_of: Any = None) -> None:
+    websocket_adapter_class = TextFrames  # type: ignore[assignment]
+    graphql_transport_ws_handler_class = TrustedTransportWS
+
+    def __init__(
+        self, schema: Any, db_of: Any, hub_of: Any = None, documents: Registry | None = None
+    ) -> None:
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -79,6 +104,8 @@ class GraphQLView(GraphQL[Context, None]):
         )
         self._db_of = db_of
         self._hub_of = hub_of or (lambda request: None)
+        # trusted documents (graph/documents.py): persisted IDs, TRUSTED_DOCUMENTS_ONLY
+        self.documents = documents or Registry(schema._schema)
 
     async def run(  # type: ignore[override]
         self, request: Request | WebSocket, context: Any = UNSET, root_value: Any = UNSET
@@ -144,6 +171,41 @@ class GraphQLView(GraphQL[Context, None]):
             await PlainTextResponse(refusal.reason, 405, headers={"Allow": "POST"})(
                 scope, receive, send
             )
+        except Refused as refused:  # a document that cannot run (graph/persisted.py)
+            await persisted.refusal(refused)(scope, receive, send)
+
+    async def execute_operation(  # type: ignore[override]
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: Any,
+        context: Context,
+        root_value: Any,
+        sub_response: Response,
+    ) -> Any:
+        """Resolve the document a persisted request names and apply the trusted-documents
+        rule (resolvers/documents.py), then run it as strawberry does."""
+        if not isinstance(request_data, list):
+            data: dict[str, Any] = {"query": request_data.query}
+            data["extensions"] = request_data.extensions
+            # strawberry keeps no documentId: read it from the request again
+            if request_adapter.method == "GET":
+                data["documentId"] = request_adapter.query_params.get("documentId")
+            elif b"documentId" in (raw := await request_adapter.get_body()):
+                body = self.parse_json(raw)
+                data["documentId"] = body.get("documentId") if isinstance(body, dict) else None
+            try:
+                request_data.query = await self.documents.resolve(context.db, context.viewer, data)
+            except DocumentError as error:
+                raise Refused(error, request.headers.get("accept", "")) from None
+        return await super().execute_operation(
+            request=request,
+            request_adapter=request_adapter,
+            request_data=request_data,
+            context=context,
+            root_value=root_value,
+            sub_response=sub_response,
+        )
 
     async def execute_single(self, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -154,6 +216,16 @@ class GraphQLView(GraphQL[Context, None]):
             if method == "GET" and isinstance(error.__cause__, InvalidOperationTypeError):
                 raise _MethodNotAllowed(error.reason) from error.__cause__
             raise
+
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # a GET naming a persisted document is an operation, not a visit to the page
+        params = request.query_params
+        if params.get("documentId") is not None or params.get("extensions") is not None:
+            return False
+        return super().should_render_graphql_ide(request)
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return ide.page()  # served from this server, never a CDN (graph/ide.py)
 
     async def get_context(self, request: Any, response: Any) -> None:  # type: ignore[override]
         # Operations get their Context in run(); only the GraphiQL page gets here.

@@ -22,7 +22,7 @@ MAX_ALIASES = 50
 MAX_TOKENS = 5000
 CACHE_SIZE = 256
 
-_RULES = [
+RULES = _RULES = [
     *QueryDepthLimiter(max_depth=MAX_DEPTH).validation_rules,
     *MaxAliasesLimiter(max_alias_count=MAX_ALIASES).validation_rules,
 ]

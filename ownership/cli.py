@@ -9,6 +9,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from ownership.config import Settings
 from ownership.demo import CONTACT_EMAIL, SUPPORT_EMAIL, is_empty, load_demo
@@ -86,13 +87,21 @@ async def _demo_banner(store: Store, settings: Settings) -> None:
     if await is_empty(store.db):
         await load_demo(store.db)
         log.info("Loaded demo data")
-    lines = [f"API ready at http://{settings.host}:{settings.port}/graphql"]
+    url = f"http://{settings.host}:{settings.port}/graphql"
+    lines = [f"API ready at {url}"]
+    first = None
     for label, email in (("Support", SUPPORT_EMAIL), ("Technical contact", CONTACT_EMAIL)):
         person = await people_store.get_person_by_email(store.db, email)
         if person is not None:
             token = await token_store.create_token(store.db, person.id, label="demo")
+            first = first or token
             lines.append(f"{label} ({email}): Authorization: Bearer {token}")
-    lines += ["First query to paste (GraphiQL: put the header in 'Headers'):", FIRST_QUERY]
+    if first is not None:
+        lines += [
+            f"In a shell: export TOKEN={first}",
+            f"GraphiQL, signed in as Support: {url}#token={first}",
+        ]
+    lines += ["First query to paste:", FIRST_QUERY]
     print("\n".join(lines), flush=True)
 
 
@@ -187,6 +196,34 @@ async def _rollups(settings: Settings, command: str) -> int:
     return 1 if differences else 0
 
 
+def _documents(args: argparse.Namespace) -> Any:
+    """``documents add FILE...`` / ``documents list`` as an action on the open store."""
+    from graph.documents import Registry
+    from graph.schema import schema
+    from resolvers.documents import DocumentError
+    from store import documents as document_store
+
+    async def action(store: Store) -> None:
+        if args.documents_command == "list":
+            for record in await document_store.all_documents(store.db):
+                print(f"{record.id}\t{record.source}\t{record.name or ''}")
+            return
+        registry = Registry(schema._schema)
+        failed = []
+        for path in args.files:
+            try:
+                body = path.read_text(encoding="utf-8")
+                identifier = await registry.register(store.db, body, "cli", path.stem)
+            except (OSError, UnicodeDecodeError, DocumentError) as error:
+                failed.append(f"{path}: {error}")
+                continue
+            print(f"{identifier}\t{path}")
+        if failed:
+            raise SystemExit("Not registered:\n" + "\n".join(failed))
+
+    return action
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="ownership", description=__doc__)
@@ -220,6 +257,15 @@ def main(argv: list[str] | None = None) -> int:
     rollups_sub = rollups_cmd.add_subparsers(dest="rollups_command", required=True)
     rollups_sub.add_parser("verify", help="compare with a direct aggregation (exit 1 on drift)")
     rollups_sub.add_parser("rebuild", help="recompute from the apps (while nothing changes)")
+    documents_cmd = commands.add_parser(
+        "documents", help="trusted documents: operations clients send by ID (documentId)"
+    )
+    documents_sub = documents_cmd.add_subparsers(dest="documents_command", required=True)
+    add_documents = documents_sub.add_parser(
+        "add", help="register .graphql files (each checked against the schema); prints IDs"
+    )
+    add_documents.add_argument("files", nargs="+", type=Path)
+    documents_sub.add_parser("list", help="list registered documents: ID, source, name")
     schema_cmd = commands.add_parser("schema", help="print or write the GraphQL SDL")
     schema_cmd.add_argument("--output", type=Path, help="file to write (default: stdout)")
     args = parser.parse_args(argv)
@@ -275,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_with_store(settings, "notices run", notices))
     elif args.command == "rollups":
         return asyncio.run(_rollups(settings, args.rollups_command))
+    elif args.command == "documents":
+        command = f"documents {args.documents_command}"
+        asyncio.run(_with_store(settings, command, _documents(args)))
     elif args.command == "schema":
         from graph.schema import schema
 

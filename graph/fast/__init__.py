@@ -11,7 +11,9 @@ submodules. Inside:
   request on) and says so once at startup;
 - ``execution`` / ``compile`` / ``runtime`` / ``fields``: the compiled executor;
 - ``projection``: which stored keys a selection reads;
-- ``front``: the ASGI front that answers known documents without the HTTP stack.
+- ``front``: the ASGI front that answers known documents without the HTTP stack;
+- ``warm``: ``prepare`` puts a document known before any request (a trusted document)
+  into the front's memory and the plan cache.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ if ACTIVE:
     from graph.fast.execution import PLANS, FastExecutionContext
     from graph.fast.front import FastFront, RememberQueries
     from graph.fast.projection import connection_attributes, selected_attributes
+    from graph.fast.warm import prepare
 else:
     from graph.fast.off import (
         PLANS,
@@ -37,6 +40,7 @@ else:
         FastFront,
         RememberQueries,
         connection_attributes,
+        prepare,
         selected_attributes,
     )
 
@@ -58,6 +62,7 @@ __all__ = [
     "declare",
     "enabled",
     "loads",
+    "prepare",
     "reads",
     "selected_attributes",
     "standard",

@@ -195,7 +195,9 @@ class FastFront:
             return None
         if type(data) is not dict:
             return None
-        query = data.get("query")
+        # the text itself, or a persisted request's registered text (trusted documents:
+        # graph/documents.py); None when only the view may decide
+        query = self.view.documents.servable(data)
         name = data.get("operationName")
         variables = data.get("variables")
         extensions = data.get("extensions")

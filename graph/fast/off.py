@@ -35,3 +35,7 @@ def selected_attributes(_info: Any, _type_name: str, _model: type[BaseModel]) ->
 
 def connection_attributes(_info: Any, _type_name: str, _model: type[BaseModel]) -> None:
     return None
+
+
+def prepare(_schema: Any, _document: Any, _body: str) -> int:
+    return 0  # no front and no plans to warm

@@ -79,7 +79,7 @@ async def subscriber(
     async with connect(f"ws://{address}/graphql", subprotocols=["graphql-transport-ws"]) as ws:
         init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}}
         await ws.send(json.dumps(init))
-        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        assert (await receive(ws))["type"] == "connection_ack"
         hub = app.state.hub
         before = hub.subscribers
         payload = {"query": SUBSCRIBE, "variables": {"appId": app_id}}
@@ -88,9 +88,19 @@ async def subscriber(
         yield ws
 
 
+async def receive(ws: ClientConnection) -> dict[str, Any]:
+    """The next message, which must come in a text frame: graphql-ws (the JavaScript client
+    under Apollo Client, urql and GraphiQL) rejects binary frames."""
+    frame = await ws.recv()
+    assert isinstance(frame, str), f"a binary frame: {frame!r}"
+    message = json.loads(frame)
+    assert isinstance(message, dict)
+    return message
+
+
 async def next_alert(ws: ClientConnection) -> dict[str, Any]:
     async with asyncio.timeout(WAIT):
-        message = json.loads(await ws.recv())
+        message = await receive(ws)
     assert message["type"] == "next", message
     return message["payload"]["data"]["alertRaised"]
 
@@ -176,12 +186,12 @@ async def test_subscribing_to_an_app_you_may_not_see(
     ):
         init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {outsider_token}"}}
         await ws.send(json.dumps(init))
-        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        assert (await receive(ws))["type"] == "connection_ack"
         for app_id, code in ((c.app["id"], "NOT_FOUND"), ("bm9wZQ==", "INVALID_ID")):
             payload = {"query": SUBSCRIBE, "variables": {"appId": app_id}}
             await ws.send(json.dumps({"id": app_id, "type": "subscribe", "payload": payload}))
             async with asyncio.timeout(WAIT):
-                message = json.loads(await ws.recv())
+                message = await receive(ws)
             assert message["type"] in ("error", "next"), message
             errors = (
                 message["payload"] if message["type"] == "error" else message["payload"]["errors"]
@@ -200,7 +210,7 @@ async def test_a_person_set_inactive_stops_receiving(
         await people_store.set_status(db, c.contact.id, PersonStatus.INACTIVE)
         await post_metrics(address, node_token, c.production, APP_CPU=1)
         async with asyncio.timeout(WAIT):
-            message = json.loads(await ws.recv())
+            message = await receive(ws)
         assert message == {"id": "1", "type": "complete"}
 
 
