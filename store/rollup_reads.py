@@ -9,7 +9,6 @@ one at-risk count. None of them reads an app.
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,7 +16,7 @@ from typing import Any
 
 from bson import ObjectId
 
-from store import bulk, rollups
+from store import bulk, rollup_index, rollups
 from store import reports as report_store
 from store.apps import AppRecord, AppStatus, Hosting
 from store.db import Database, Document, mongomock_collection
@@ -78,31 +77,21 @@ async def top_contacts(
 def _mock_top(
     mock: Any, limit: int, descending: bool, after: tuple[int, ObjectId] | None
 ) -> tuple[list[ContactLoad], bool]:
-    """The same page from the embedded engine's load documents: one pass in plain Python
-    (``_id``s are ObjectIds, counts ints, so Python orders them as BSON does) keeping the
-    best ``limit + 1``, instead of mongomock's sort of every document."""
-    sign = -1 if descending else 1
-
-    def key(doc: Document) -> tuple[int, ObjectId]:
-        return sign * int(doc.get("app_count", 0)), doc["_id"]
-
-    bound = (sign * after[0], after[1]) if after is not None else None
-    docs = (
-        doc
-        for doc in mock._store.documents
-        if doc.get("app_count", 0) > 0 and (bound is None or key(doc) > bound)
-    )
-    rows = heapq.nsmallest(limit + 1, docs, key=key)
-    fields = ("_id", *rollups.LOAD_FIELDS)
-    loads = [_load({name: row[name] for name in fields if name in row}) for row in rows]
-    return loads[:limit], len(loads) > limit
+    """The same page from the embedded engine's load index (store/rollup_index.py), each
+    row then read by key."""
+    rows = rollup_index.index_of(mock).page(limit + 1, descending, after)
+    loads = []
+    for _, key in rows[:limit]:
+        doc = mock._store[key]
+        loads.append(_load({"_id": key, **{n: doc[n] for n in rollups.LOAD_FIELDS if n in doc}}))
+    return loads, len(rows) > limit
 
 
 async def count_contacts(db: Database) -> int:
     loads = db[rollups.LOADS]
     mock = mongomock_collection(loads)
     if mock is not None:
-        return sum(1 for doc in mock._store.documents if doc.get("app_count", 0) > 0)
+        return len(rollup_index.index_of(mock))
     return int(await loads.count_documents({"app_count": {"$gt": 0}}))
 
 
@@ -228,6 +217,9 @@ async def rebuild(db: Database) -> None:
         await db[name].delete_many({})
         docs = [{"_id": key, **value, "recent": []} for key, value in total.get(name, {}).items()]
         await bulk.insert_trusted(db[name], docs)  # emptied just now: every _id is new
+        mock = mongomock_collection(db[name])
+        if mock is not None:
+            rollup_index.forget(mock)
 
 
 async def _every_app(db: Database, fields: set[str]) -> list[Document]:

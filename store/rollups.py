@@ -32,9 +32,10 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
+from store import rollup_index
 from store.apps import AppRecord, AppStatus, Hosting
 from store.cloud import EnvironmentRight
-from store.db import Database, Document
+from store.db import Database, Document, mongomock_collection
 
 COUNTERS = "rollups"
 LOADS = "rollup_loads"
@@ -151,6 +152,10 @@ async def _bump(db: Database, name: str, key: Any, inc: dict[str, int], entry_id
     except DuplicateKeyError:
         # it exists (created meanwhile, or it holds entry_id): apply unless applied
         await db[name].update_one(query, update)
+    finally:
+        mock = mongomock_collection(db[name]) if name == LOADS else None
+        if mock is not None:  # the embedded engine's load index (store/rollup_index.py)
+            rollup_index.refresh(mock, key)
 
 
 async def apply(db: Database, pending: Document) -> None:

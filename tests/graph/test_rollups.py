@@ -109,6 +109,7 @@ async def test_racing_mutations_leave_supports_reports_exact(
 ) -> None:
     people, apps = await _world(db, support)
     rng = random.Random(21)
+    assert await gql(db, support, REPORTS) == await _direct(db)  # before the races too
     await asyncio.gather(
         *(_mutation(db, support, random.Random(rng.random()), people, apps) for _ in range(60))
     )
