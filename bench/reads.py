@@ -15,7 +15,9 @@ prints in one run, per query:
   connections from a second process: the baseline (a plain Starlette endpoint serving the
   hand-written projection of in-memory records, json.dumps / orjson), then the API with the
   fast front and with stock strawberry (OWNERSHIP_FAST_READS=0), on records in memory and
-  on the embedded engine, each as req/s and ratio to the baseline.
+  on the embedded engine, each as req/s and ratio to the baseline;
+- what protection costs over HTTP (with and without, ``OWNERSHIP_PROTECTION=0`` for the
+  comparison only) and the time to refuse the abusive query (bench/protection.py).
 """
 
 from __future__ import annotations
@@ -405,7 +407,11 @@ def http(size: int, seconds: float, port: int) -> None:
                 rates.append(_load(port, token, body, seconds))
         finally:
             server.terminate()
-            server.wait(10)
+            try:
+                server.wait(20)
+            except subprocess.TimeoutExpired:  # stuck in work that never yields
+                server.kill()
+                server.wait()
         baseline = baseline or rates
         cells = ""
         for rate, base in zip(rates, baseline, strict=True):
@@ -508,3 +514,6 @@ if __name__ == "__main__":
         asyncio.run(main(parsed))
     if parsed.http_seconds > 0:
         http(parsed.http_size, parsed.http_seconds, parsed.port)
+        from bench.protection import overhead
+
+        overhead(parsed.http_size, parsed.http_seconds, parsed.port)

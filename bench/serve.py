@@ -14,6 +14,8 @@ GraphQL, no authentication.
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -105,6 +107,8 @@ def plain_app(apps: int, dumps: Callable[[Any], bytes]) -> Starlette:
 
 def main() -> None:
     apps, port = int(sys.argv[1]), int(sys.argv[2])
+    if os.environ.get("BENCH_ACCESS_LOG"):  # bench/protection.py: the access log is written
+        logging.basicConfig(filename=os.environ["BENCH_ACCESS_LOG"], level=logging.INFO)
     mode = sys.argv[3] if len(sys.argv) > 3 else "embedded"
     memory = mode == "memory"
     app: Any = None
@@ -129,6 +133,7 @@ def main() -> None:
         log_level="warning",
         access_log=False,
         workers=1,
+        timeout_graceful_shutdown=1,  # a request still running when the bench moves on
         http="httptools",
         loop="uvloop",
     )

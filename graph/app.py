@@ -1,26 +1,38 @@
 """The Starlette application: lifespan owns the database client; /graphql serves the API,
-/ the dashboard page (graph/static/)."""
+/ the dashboard page (graph/static/); /healthz (alive), /readyz (the database answers),
+/prometheus (metrics).
+
+What applies to every request is the one ordered list in :func:`middleware`, outermost
+first, with the fast front innermost: whatever is listed before it sees the requests the
+front answers as well as those the stack answers."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse
+from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from graph import ide
 from graph.fast import FastFront
+from graph.guard import Guard, http_error
 from graph.http import GraphQLView
+from graph.limits import Protection
 from graph.metrics import metrics_endpoint
+from graph.observe import prometheus_endpoint
+from graph.ratelimit import RateLimiter
 from graph.schema import schema
 from resolvers.live import EventHub
 from store.db import Store
@@ -35,18 +47,66 @@ OnReady = Callable[[Store], Awaitable[None]]
 Background = Callable[[Store], Awaitable[Callable[[], Awaitable[None]]]]
 
 
+READY_TIMEOUT = 2.0
+
+
+async def _refusal(request: Request, error: Exception) -> Response:
+    """Starlette's own refusals (unknown path, method not allowed) as GraphQL errors."""
+    assert isinstance(error, HTTPException)
+    return http_error(error.status_code, error.detail, error.headers)
+
+
+def middleware(
+    view: GraphQLView,
+    protection: Protection,
+    limiter: RateLimiter | None,
+    extra: Sequence[Middleware] = (),
+) -> list[Middleware]:
+    """Every layer a request passes through, outermost first; the fast front is last, so
+    each one before it applies to the front's answers too (tests/graph/test_front.py).
+
+    1. Guard: request id, body limit, deadline, disconnects, JSON errors, access log, metrics
+       (left out with OWNERSHIP_PROTECTION=0, for the benchmark's comparison only);
+    2. CORS, when OWNERSHIP_CORS_ORIGINS names origins (off by default);
+    3. ``extra``: what a caller adds (tests);
+    4. the fast front (graph/fast/): authentication, cost and rate limit as the stack's.
+    """
+    layers: list[Middleware] = []
+    if protection.enabled:
+        layers.append(Middleware(Guard, protection=protection, limiter=limiter))
+    if protection.cors_origins:
+        layers.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(protection.cors_origins),
+                allow_methods=["GET", "POST"],
+                allow_headers=["Authorization", "Content-Type", "Accept", "X-Request-Id"],
+                expose_headers=["X-Request-Id", "Retry-After"],
+                max_age=600,
+            )
+        )
+    layers.extend(extra)
+    layers.append(Middleware(FastFront, view=view, schema=schema))
+    return layers
+
+
 def create_app(
     open_store: OpenStore,
     on_ready: OnReady | None = None,
     background: Background | None = None,
     poll_interval: float = 0.5,
+    protection: Protection | None = None,
+    extra_middleware: Sequence[Middleware] = (),
 ) -> Starlette:
     """Build the app; ``open_store`` connects at startup, ``on_ready`` runs once connected,
     ``background`` (e.g. the notice task) runs while serving and is stopped before closing.
 
     ``poll_interval``: how often live events from other processes are looked for where the
-    database has no change streams.
+    database has no change streams. ``protection``: the limits (default: from the
+    environment, graph/limits.py).
     """
+    protection = protection or Protection.from_env()
+    limiter = RateLimiter(protection) if protection.enabled else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -63,6 +123,8 @@ def create_app(
         finally:
             if stop is not None:
                 await stop()
+            if limiter is not None:
+                await limiter.flush(store.db)
             await app.state.hub.close()
             await store.close()
 
@@ -70,8 +132,20 @@ def create_app(
         return request.app.state.store.db
 
     async def health(request: Request) -> JSONResponse:
-        await request.app.state.store.db.command("ping")
+        # liveness: the process answers (the database is /readyz's business)
         return JSONResponse({"status": "ok"})
+
+    async def ready(request: Request) -> JSONResponse:
+        store = getattr(request.app.state, "store", None)
+        try:
+            if store is None:
+                raise RuntimeError("not started")
+            async with asyncio.timeout(READY_TIMEOUT):
+                await store.db.command("ping")
+        except Exception as error:
+            log.warning("not ready: %s", error)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ready", "database": "ok"})
 
     async def dashboard(request: Request) -> FileResponse:
         # the dashboard page; its data comes from /graphql with the user's token
@@ -91,12 +165,15 @@ def create_app(
             WebSocketRoute("/graphql", view),
             Route("/metrics", metrics_endpoint(db_of, hub_of), methods=["POST"]),
             Route("/healthz", health),
+            Route("/readyz", ready),
+            Route("/prometheus", prometheus_endpoint),
             Route(ide.PREFIX + "{name}", ide.asset),
             Route("/documents", documents_manifest),
             Route("/", dashboard),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ],
-        middleware=[Middleware(FastFront, view=view, schema=schema)],
+        middleware=middleware(view, protection, limiter, extra_middleware),
+        exception_handlers={HTTPException: _refusal},
         lifespan=lifespan,
     )
     app.state.documents = view.documents  # trusted documents (graph/documents.py)

@@ -11,7 +11,7 @@ from bson import ObjectId
 from cross_web import HTTPException
 from graphql import ExecutionResult
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
@@ -24,8 +24,9 @@ from strawberry.types.unset import UNSET, UnsetType
 from graph import ide, persisted
 from graph.context import Context, Loaders
 from graph.documents import Registry
+from graph.guard import http_error, request_info
 from graph.persisted import Refused, TrustedTransportWS
-from resolvers.auth import authenticate, identify
+from resolvers.auth import identify
 from resolvers.documents import DocumentError
 from store.people import PersonRecord
 from store.records import now
@@ -136,6 +137,9 @@ class GraphQLView(GraphQL[Context, None]):
         credential = await identify(db, request.headers.get("authorization"))
         if credential is None:
             return None
+        info = request_info(request.scope)
+        if info is not None:
+            info.token_id = credential.token_id
         viewer = credential.person or _node_viewer()
         accept = request.headers.get("accept", "")
         request.state.media_type = (
@@ -157,22 +161,42 @@ class GraphQLView(GraphQL[Context, None]):
         value = params.get("Authorization") or params.get("authorization")
         if value is None and isinstance(params.get("token"), str):
             value = f"Bearer {params['token']}"
-        viewer = await authenticate(context.db, value if isinstance(value, str) else None)
-        if viewer is None:
+        credential = await identify(context.db, value if isinstance(value, str) else None)
+        if credential is None or credential.person is None:
             raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
-        context.viewer = viewer
+        context.viewer = credential.person
+        context.credential = credential  # its operations spend the token's rate limit
         return UNSET
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        try:
+        if scope["type"] != "http":
             await super().__call__(scope, receive, send)
+            return
+        try:
+            response = await self.run(Request(scope, receive))
         except _MethodNotAllowed as refusal:
             # GraphQL over HTTP: an operation the method may not carry is 405, saying which may
-            await PlainTextResponse(refusal.reason, 405, headers={"Allow": "POST"})(
-                scope, receive, send
-            )
+            response = http_error(405, refusal.reason, {"Allow": "POST"})
+        except HTTPException as refusal:
+            status = refusal.status_code
+            if refusal.reason == "Unsupported content type":
+                # a POST that is not JSON: never run one a browser sends without CORS preflight
+                status = 415
+            response = http_error(status, refusal.reason)
         except Refused as refused:  # a document that cannot run (graph/persisted.py)
-            await persisted.refusal(refused)(scope, receive, send)
+            response = persisted.refusal(refused)
+        await response(scope, receive, send)
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """The body as JSON: an object (one operation) or a list (a batch, refused later);
+        anything else, or not UTF-8, is a 400 whose body says why."""
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError as error:
+            raise HTTPException(400, f"The body is not JSON in UTF-8: {error}") from error
+        if not isinstance(value, dict | list):
+            raise HTTPException(400, 'The body must be a JSON object: {"query": "..."}')
+        return value
 
     async def execute_operation(  # type: ignore[override]
         self,
@@ -241,6 +265,12 @@ class GraphQLView(GraphQL[Context, None]):
         self, request: Request, result: ExecutionResult
     ) -> GraphQLHTTPResponse:
         data = process_result(result)
+        info = request_info(request.scope)
+        admission = info.admission if info is not None else None
+        if admission is not None and admission.retry_after is not None:
+            request.state.sub_response.status_code = 429
+            request.state.sub_response.headers["Retry-After"] = str(admission.retry_after)
+            return data
         request_error = result.data is None and all(e.path is None for e in result.errors or ())
         if request_error and request.state.media_type == GRAPHQL_RESPONSE:
             # GraphQL over HTTP: a document that could not run has no `data` and is a 400.

@@ -1,7 +1,9 @@
 """POST /metrics: a cloud node reports samples over plain HTTP (the node token only).
 
-Body: ``{"environmentId": "...", "samples": [{"category": "APP_CPU", "value": 93.5}]}``.
-Answers 200 with the alerts raised, 401 without a node token, 422 with ``userErrors``.
+Body: ``{"environmentId": "...", "samples": [{"category": "APP_CPU", "value": 93.5}]}``,
+``Content-Type: application/json`` (415 otherwise: a browser cannot send it cross-origin
+without a CORS preflight). Answers 200 with the alerts raised, 401 without a node token,
+422 with ``userErrors``, 429 when the node token's rate limit is spent (1 point a report).
 """
 
 from __future__ import annotations
@@ -56,16 +58,33 @@ def _input(body: Any) -> dict[str, Any] | None:
 
 def metrics_endpoint(db_of: Any, hub_of: Any) -> Any:
     from graph.alerts import report
-    from resolvers.auth import authenticate_node
+    from graph.guard import request_info
+    from resolvers.auth import identify
 
     async def endpoint(request: Request) -> JSONResponse:
         db = db_of(request)
-        app_id = await authenticate_node(db, request.headers.get("authorization"))
-        if app_id is None:
+        credential = await identify(db, request.headers.get("authorization"))
+        app_id = None if credential is None else credential.node_app_id
+        if credential is None or app_id is None:
             error = {"code": "UNAUTHENTICATED", "message": "Send the app's node token"}
             response = _errors([error], 401)
             response.headers["WWW-Authenticate"] = 'Bearer realm="ownership"'
             return response
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            message = "Send the body as Content-Type: application/json"
+            return _errors([{"code": "INVALID_INPUT", "message": message}], 415)
+        info = request_info(request.scope)
+        if info is not None and info.limiter is not None:
+            info.token_id = credential.token_id
+            decision = await info.limiter.charge(db, credential, 1)
+            if not decision.allowed:
+                message = (
+                    f"This node token's rate limit is spent; retry in {decision.retry_after} s"
+                )
+                response = _errors([{"code": "RATE_LIMITED", "message": message}], 429)
+                response.headers["Retry-After"] = str(decision.retry_after)
+                return response
         raw = await request.body()
         if len(raw) > MAX_BODY:
             return _errors([{"code": "INVALID_INPUT", "message": "Body too large"}], 413)

@@ -9,7 +9,7 @@ from graph import alerts, apps, environments, licenses, notifications, people, r
 from graph.audit import AuditEvent
 from graph.fast import FastExecutionContext, RememberQueries
 from graph.limits import limit_extensions
-from graph.masking import ShapeErrors
+from graph.masking import Schema, ShapeErrors
 from graph.nodes import NodeFields
 
 
@@ -37,10 +37,10 @@ Mutation = merge_types(
 Subscription = merge_types("Subscription", (alerts.Subscription,))
 
 
-def build_schema() -> strawberry.Schema:
+def build_schema() -> Schema:
     """The schema; graph/fast/execution.py's executor compiles stored-field reads (``standard()``
     switches it off for a block, e.g. the differential tests and the benchmark)."""
-    return strawberry.Schema(
+    return Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -136,7 +137,17 @@ def serve(settings: Settings) -> None:
         periodic(smtp, settings.notice_interval),
     )
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+        # SIGINT/SIGTERM: stop accepting, give requests in flight SHUTDOWN_SECONDS, then
+        # cancel them; WebSockets are closed (1012) and live subscriptions end with the
+        # lifespan. The access log is graph/observe.py's (a JSON line a request), not uvicorn's.
+        uvicorn.run(
+            app,
+            host=settings.host,
+            port=settings.port,
+            log_level="info",
+            access_log=False,
+            timeout_graceful_shutdown=float(os.environ.get("OWNERSHIP_SHUTDOWN_SECONDS", "3")),
+        )
     finally:
         if lock is not None:
             lock.release()

@@ -9,7 +9,7 @@ from typing import Any
 
 from resolvers import rights
 from resolvers.auth import app_scope, existing_person, require_support, visible_app
-from resolvers.changes import apply, audited, both, commit, error
+from resolvers.changes import apply, audited, both, commit, error, finish
 from resolvers.errors import ErrorCode, UserError, fail
 from resolvers.ids import AppId, PersonId, decode
 from resolvers.inputs import Input, Name, Region, Search, Subdomain, Version, parse
@@ -18,7 +18,7 @@ from store import apps as app_store
 from store import audit as audit_store
 from store.apps import AppRecord, AppStatus, Fields, Hosting
 from store.audit import AuditAction
-from store.db import Database
+from store.db import Database, Document
 from store.pagination import Page, Window
 from store.people import PersonRecord
 
@@ -57,6 +57,24 @@ async def create_app(db: Database, viewer: PersonRecord, data: dict[str, Any]) -
     await existing_person(db, args.technical_contact_id, "technicalContactId")
     if args.account_executive_id is not None:
         await existing_person(db, args.account_executive_id, "accountExecutiveId")
+
+    def created(app: AppRecord) -> list[Document]:
+        return [
+            audit_store.event(
+                AuditAction.APP_CREATED,
+                actor_id=viewer.id,
+                after={
+                    "name": app.name,
+                    "subdomain": app.subdomain,
+                    "hosting": app.hosting.value,
+                    "status": app.status.value,
+                    "technical_contact_ids": list(app.technical_contact_ids),
+                    "account_executive_id": app.account_executive_id,
+                    "region": app.region,
+                },
+            )
+        ]
+
     try:
         app = await app_store.create_app(
             db,
@@ -66,25 +84,11 @@ async def create_app(db: Database, viewer: PersonRecord, data: dict[str, Any]) -
             technical_contact_id=args.technical_contact_id,
             account_executive_id=args.account_executive_id,
             region=args.region,
+            events=created,
         )
     except app_store.DuplicateSubdomain:
         fail(ErrorCode.DUPLICATE_SUBDOMAIN, "This subdomain is taken", ["input", "subdomain"])
-    await audit_store.record(
-        db,
-        AuditAction.APP_CREATED,
-        actor_id=viewer.id,
-        app_id=app.id,
-        version=app.version,
-        after={
-            "name": app.name,
-            "subdomain": app.subdomain,
-            "hosting": app.hosting.value,
-            "status": app.status.value,
-            "technical_contact_ids": list(app.technical_contact_ids),
-            "account_executive_id": app.account_executive_id,
-            "region": app.region,
-        },
-    )
+    await finish(db, app.id)
     return app
 
 

@@ -30,6 +30,7 @@ from store.records import Record, UtcDatetime, now
 log = logging.getLogger(__name__)
 
 COLLECTION = "apps"
+PENDING = "pending_events"  # audit events written with a change (store/audit.py drains)
 
 
 class Hosting(StrEnum):
@@ -143,8 +144,10 @@ async def create_app(
     technical_contact_id: ObjectId,
     account_executive_id: ObjectId | None = None,
     region: str | None = None,
+    events: Callable[[AppRecord], list[Document]] | None = None,
 ) -> AppRecord:
-    """Insert an ordered app with its technical contact, who joins the team (A2)."""
+    """Insert an ordered app with its technical contact, who joins the team (A2); ``events``
+    (made from the new record) are written with it, pending (store/audit.py)."""
     doc: Document = {
         "_id": ObjectId(),
         "name": name,
@@ -162,14 +165,18 @@ async def create_app(
     }
     from store import rollups  # it builds on this module's records
 
-    app = AppRecord.model_validate(doc)
-    doc[rollups.PENDING] = [rollups.entry(None, app)]  # counted with the insert itself
+    record = AppRecord.model_validate(doc)
+    if events is not None:
+        doc[PENDING] = [
+            {**event, "app_id": record.id, "version": record.version} for event in events(record)
+        ]
+    doc[rollups.PENDING] = [rollups.entry(None, record)]  # counted with the insert itself
     try:
         await _apps(db).insert_one(doc)
     except DuplicateKeyError:
         raise DuplicateSubdomain() from None
-    await _drain_rollups(db, app.id)
-    return app
+    await _drain_rollups(db, record.id)
+    return record
 
 
 async def get_app(
@@ -253,7 +260,6 @@ class Write:
     events: Events
 
 
-PENDING = "pending_events"
 APPLIED = "applied_request_ids"  # support requests whose change the app has (support.py)
 
 

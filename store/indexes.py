@@ -23,6 +23,7 @@ async def ensure_indexes(db: Database) -> None:
         maintenance,
         notifications,
         people,
+        ratelimits,
         reports,
         rollups,
         support,
@@ -30,5 +31,5 @@ async def ensure_indexes(db: Database) -> None:
     )
 
     modules = (people, apps, audit, tokens, licenses, notifications, support, maintenance)
-    for module in (*modules, alerts, events, reports, rollups):
+    for module in (*modules, alerts, events, reports, ratelimits, rollups):
         await module.ensure_indexes(db)

@@ -41,7 +41,10 @@ from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from graph.admission import admit
+from graph.cost import CostPlan, plan_for
 from graph.fast.switches import enabled
+from graph.guard import request_info
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +60,8 @@ class Prepared(NamedTuple):
     operation_name: str | None
     # the data when it depends on nothing (see constant_data), else None
     constant: dict[str, str] | None
+    # its cost plan (graph/cost.py), the one the stack's admission uses
+    cost: CostPlan
 
 
 def constant_data(
@@ -125,8 +130,10 @@ class RememberQueries(SchemaExtension):
             name = getattr(context, "_provided_operation_name", _UNKNOWN)
             if name is None or isinstance(name, str):
                 chosen = context.operation_name
-                constant = constant_data(context.schema._schema, document, chosen)
-                REMEMBERED.put((query, name), Prepared(document, chosen, constant))
+                schema = context.schema._schema
+                constant = constant_data(schema, document, chosen)
+                cost = plan_for(schema, (query, name), document, chosen)
+                REMEMBERED.put((query, name), Prepared(document, chosen, constant, cost))
         yield
 
 
@@ -217,8 +224,19 @@ class FastFront:
         if context is None:
             return None  # the view answers 401
         media_type: str = request.state.media_type
+        # the same admission as the stack's (graph/admission.py): cost limit, rate limit
+        info = request_info(scope)
+        extensions: dict[str, Any] | None = None
+        if info is not None and info.protection.enabled:
+            admission = await admit(
+                info, context, prepared.cost, variables, prepared.operation_name
+            )
+            if admission.error is not None:
+                return None  # the stack answers the same refusal (nothing charged twice)
+            if admission.extension is not None:
+                extensions = {"cost": admission.extension}
         if prepared.constant is not None:
-            return orjson.dumps({"data": prepared.constant}), media_type
+            return _encode(prepared.constant, extensions), media_type
         result = execute(
             self.graphql_schema,
             prepared.document,
@@ -233,7 +251,13 @@ class FastFront:
             result = await result
         if result.errors or result.extensions:
             return None
-        return orjson.dumps({"data": result.data}), media_type
+        return _encode(result.data, extensions), media_type
+
+
+def _encode(data: Any, extensions: dict[str, Any] | None) -> bytes:
+    if extensions is None:
+        return orjson.dumps({"data": data})
+    return orjson.dumps({"data": data, "extensions": extensions})
 
 
 async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:

@@ -8,8 +8,9 @@ The served/handed-on counters show which of the two really answered.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -53,9 +54,16 @@ def _client(app: Any) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test")
 
 
+_REMAINING = re.compile(rb'"remaining":\d+')
+_VARYING = ("content-length", "x-request-id")
+
+
 async def _answer(client: httpx.AsyncClient, request: dict[str, Any]) -> Answer:
+    """Status, headers and body; what differs between any two requests (the rate limit's
+    remaining points, the request id, so the length) is blanked."""
     response = await client.request(**request)
-    return response.status_code, list(response.headers.multi_items()), response.content
+    headers = [(k, "*" if k in _VARYING else v) for k, v in response.headers.multi_items()]
+    return response.status_code, headers, _REMAINING.sub(b'"remaining":0', response.content)
 
 
 async def _front_and_stack(client: httpx.AsyncClient, request: dict[str, Any]) -> Any:
@@ -345,3 +353,48 @@ def test_generated_queries_on_clean_data(clean_web: Web, data: Any) -> None:
 def test_generated_queries_on_malformed_data(malformed_web: Web, lenient: None, data: Any) -> None:
     document, variables = data.draw(documents(malformed_web.world.ids))
     malformed_web.compare({"query": document, "variables": variables}, data.draw(st.integers(0, 2)))
+
+
+# --- the middleware order (graph/app.py middleware()) -------------------------------------
+
+
+class _Recorder:
+    """A middleware added to the app's list: records each /graphql request it sees."""
+
+    seen: ClassVar[list[str]] = []
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            _Recorder.seen.append(scope["path"])
+        await self.app(scope, receive, send)
+
+
+async def test_middleware_in_the_list_sees_what_the_front_answers(
+    store: Store, db: Any, tess: PersonRecord
+) -> None:
+    from starlette.middleware import Middleware
+
+    from graph.app import middleware
+
+    async def open_store() -> Store:
+        return store
+
+    _Recorder.seen = []
+    app = create_app(open_store, extra_middleware=[Middleware(_Recorder)])
+    app.state.store = store
+    layers = [layer.cls.__name__ for layer in app.user_middleware]  # type: ignore[attr-defined]
+    assert layers[0] == "Guard" and layers[-1] == "FastFront"
+    assert layers.index("_Recorder") < layers.index("FastFront")
+    assert middleware.__doc__ is not None
+    token = await token_store.create_token(db, tess.id)
+    request = _post(token, SERVED["nested apps"])
+    async with _client(app) as client:
+        await _answer(client, request)  # the stack answers; the front learns
+        served = REMEMBERED.served
+        status, _headers, content = await _answer(client, request)
+    assert REMEMBERED.served == served + 1 and status == 200
+    assert b'"cost"' in content  # the front charged and reported the cost too
+    assert _Recorder.seen == ["/graphql", "/graphql"]

@@ -42,9 +42,9 @@ async def test_query_with_a_token(http: httpx.AsyncClient, token: str) -> None:
     response = await http.post("/graphql", json=VIEWER, headers=bearer(token))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
-    assert response.json() == {
-        "data": {"viewer": {"email": "support@mendix.example", "isSupport": True}}
-    }
+    body = response.json()
+    assert body["data"] == {"viewer": {"email": "support@mendix.example", "isSupport": True}}
+    assert body["extensions"]["cost"]["requested"] == 1
 
 
 @pytest.mark.parametrize(
@@ -78,7 +78,7 @@ async def test_inactive_persons_token_stops_working(
         "variables": {"id": __import__("tests.helpers").helpers.pid(ann)},
     }
     response = await http.post("/graphql", json=set_status, headers=bearer(token))
-    assert response.json() == {"data": {"setPersonStatus": {"userErrors": []}}}
+    assert response.json()["data"] == {"setPersonStatus": {"userErrors": []}}
     assert (await http.post("/graphql", json=VIEWER, headers=bearer(ann_token))).status_code == 401
 
 
@@ -128,7 +128,8 @@ async def test_queries_over_get_but_never_mutations(
     response = await http.get("/graphql", params={"query": mutation}, headers=bearer(token))
     assert response.status_code == 405
     assert response.headers["allow"] == "POST"
-    assert "mutations are not allowed" in response.text.lower()
+    assert "mutations are not allowed" in response.json()["errors"][0]["message"].lower()
+    assert response.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
     assert await dump(db) == before
 
 

@@ -264,6 +264,7 @@ async def test_metrics_endpoint_refusals(store: Store, db: Any, support: PersonR
         async def post(token: str, body: Any) -> httpx.Response:
             headers = {"Authorization": f"Bearer {token}"}
             if isinstance(body, bytes):
+                headers["Content-Type"] = "application/json"
                 return await client.post("/metrics", content=body, headers=headers)
             return await client.post("/metrics", json=body, headers=headers)
 

@@ -1,0 +1,187 @@
+"""The outermost HTTP layer: what applies to every request, however it is answered.
+
+- a request id (the client's ``X-Request-Id`` when it is a short token, else a new one),
+  returned as ``X-Request-Id`` and in every masked error;
+- the body limit (413 before reading a larger declared body, or as soon as one grows past it);
+- the execution deadline (``TIMEOUT``, 504) and cancellation when the client goes away;
+- every error it answers is GraphQL JSON, an unexpected one logged with the request id;
+- one access log line and the Prometheus metrics per request (graph/observe.py).
+
+Nothing is armed per request: graph/flight.py's sweeper starts the disconnect watch of a
+request still running after 50 ms and cancels one past its deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import re
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from graph.flight import BodyTooLarge, Flight, Sweeper
+from graph.limits import Protection
+from graph.observe import observe
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+# request ids: this process's random prefix and a counter (unique across processes, cheap)
+_PREFIX = os.urandom(5).hex()
+_SEQUENCE = itertools.count(1)
+_KEY = "ownership.request"
+_CLIENT_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
+
+
+@dataclass(slots=True)
+class RequestInfo:
+    """What the layers below learn about the request, for the log, metrics and each other."""
+
+    request_id: str
+    protection: Protection
+    limiter: Any = None  # graph/ratelimit.py RateLimiter
+    admission: Any = None  # graph/admission.py Admission
+    cost: int | None = None
+    token_id: str | None = None
+    operation: str | None = None
+    status: int = 0
+    started: bool = False
+    complete: bool = False
+    ended_by: str | None = None  # "timeout" or "disconnect"
+
+
+def request_info(scope: Any) -> RequestInfo | None:
+    return scope.get(_KEY) if isinstance(scope, dict) else None
+
+
+def error_body(status: int, code: str, message: str, **extensions: Any) -> bytes:
+    return orjson.dumps(
+        {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    )
+
+
+async def send_error(
+    send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]
+) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class Guard:
+    def __init__(self, app: ASGIApp, protection: Protection, limiter: Any = None) -> None:
+        self.app = app
+        self.protection = protection
+        self.limiter = limiter
+        self.sweeper = Sweeper(protection.deadline_seconds)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "websocket":  # each operation: its cost and rate limit
+                request_id = f"{_PREFIX}{next(_SEQUENCE):06x}"
+                scope[_KEY] = RequestInfo(request_id, self.protection, self.limiter)
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        client_id = declared = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id" and _CLIENT_ID.fullmatch(value):
+                client_id = value.decode()
+            elif name == b"content-length":
+                declared = value
+        request_id = client_id or f"{_PREFIX}{next(_SEQUENCE):06x}"
+        info = RequestInfo(request_id, self.protection, self.limiter)
+        scope[_KEY] = info
+        token = REQUEST_ID.set(request_id)
+        limit = self.protection.max_body_bytes
+        flight = Flight(info, receive, send, limit)
+        try:
+            if declared is not None and declared.isdigit() and int(declared) > limit:
+                raise BodyTooLarge
+            self.sweeper.add(flight)
+            await self.app(scope, flight.receive, flight.send)
+        except asyncio.CancelledError:
+            if info.ended_by is None:
+                raise
+            asyncio.current_task().uncancel()  # type: ignore[union-attr]
+            await self._ended(send, info, flight.id_header)
+        except BodyTooLarge:
+            info.status = 413
+            if not info.started:
+                await send_error(send, 413, _too_large(limit), [flight.id_header])
+        except Exception:
+            log.exception("unexpected error [request %s]", info.request_id)
+            info.status = 500
+            if not info.started:
+                body = error_body(
+                    500,
+                    "INTERNAL_SERVER_ERROR",
+                    "Unexpected server error",
+                    requestId=info.request_id,
+                )
+                await send_error(send, 500, body, [flight.id_header])
+        finally:
+            self.sweeper.remove(flight)
+            flight.close()
+            REQUEST_ID.reset(token)
+            observe(scope, info, time.perf_counter() - start)
+
+    async def _ended(self, send: Send, info: RequestInfo, id_header: tuple[bytes, bytes]) -> None:
+        if info.ended_by == "disconnect":
+            info.status = 499  # nobody to answer: the client went away
+            return
+        info.status = 504
+        if info.started:
+            return
+        seconds = self.protection.deadline_seconds
+        body = error_body(
+            504,
+            "TIMEOUT",
+            f"The request ran past its deadline of {seconds:g} s and was stopped.",
+            deadlineSeconds=seconds,
+            requestId=info.request_id,
+        )
+        with contextlib.suppress(OSError):  # the connection may be gone too
+            await send_error(send, 504, body, [id_header])
+
+
+# HTTP refusals as GraphQL errors: status -> extensions.code
+_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
+
+
+def http_error(status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """A refusal before any operation ran, as a GraphQL response body (never text/plain)."""
+    code = _CODES.get(status, "BAD_REQUEST")
+    return Response(
+        error_body(status, code, message), status, headers, media_type="application/json"
+    )
+
+
+def _too_large(limit: int) -> bytes:
+    return error_body(
+        413, "PAYLOAD_TOO_LARGE", f"Request bodies are limited to {limit} bytes.", maxBytes=limit
+    )
