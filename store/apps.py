@@ -310,11 +310,10 @@ def _with_rollup(update: Document, before: AppRecord, after: AppRecord) -> Docum
     """``update`` that also pushes the change's rollup delta (store/rollups.py)."""
     from store import rollups  # it builds on this module's records
 
+    full: Document = {key: dict(value) for key, value in update.items()}  # a copy to add to
     pending = rollups.entry(before, after)
-    if pending is None:
-        return update
-    full: Document = {key: dict(value) for key, value in update.items()}
-    full.setdefault("$push", {})[rollups.PENDING] = {"$each": [pending]}
+    if pending is not None:
+        full.setdefault("$push", {})[rollups.PENDING] = {"$each": [pending]}
     return full
 
 
