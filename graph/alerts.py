@@ -19,6 +19,7 @@ from graph.people import Person
 from resolvers import alerts as alert_cases
 from resolvers import apps as app_cases
 from resolvers import environments as env_cases
+from resolvers.auth import still_valid
 from resolvers.errors import ErrorCode, UserErrors, fail
 from resolvers.ids import decode
 from resolvers.live import hub_of
@@ -106,7 +107,11 @@ async def report(context: Context, data: dict[str, Any]) -> list[AlertRecord]:
 
 @strawberry.type
 class Mutation:
-    @strawberry.mutation(description="Report metric samples (the app's cloud node).")
+    @strawberry.mutation(
+        description="Report metric samples (the app's cloud node).",
+        deprecation_reason="A node's METRICS token opens only POST /metrics (same body); "
+        "/graphql refuses it.",
+    )
     async def report_metrics(self, info: Info, input: ReportMetricsInput) -> ReportMetricsPayload:
         try:
             alerts = await report(info.context, dataclasses.asdict(input))
@@ -154,6 +159,8 @@ async def _alerts(ctx: Context, hub: Any, key: Any) -> AsyncGenerator[AlertRecor
                 continue
             if not await alert_cases.still_active(ctx.db, ctx.viewer):
                 return  # set INACTIVE while subscribed: the subscription ends
+            if not await still_valid(ctx.db, ctx.credential):
+                return  # its token revoked or expired while subscribed: the same
             alert = AlertRecord.model_validate(event["payload"])
             if await alert_cases.may_see(ctx.db, ctx.viewer, alert):
                 ctx.loaders = Loaders.create(ctx.db)  # nothing cached across events

@@ -40,6 +40,7 @@ from store.db import Store
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
+OPERATIONS = Path(__file__).parent / "operations"  # the dashboard's GraphQL documents
 
 OpenStore = Callable[[], Awaitable[Store]]
 OnReady = Callable[[Store], Awaitable[None]]
@@ -171,6 +172,7 @@ def create_app(
             Route("/documents", documents_manifest),
             Route("/", dashboard),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
+            Mount("/operations", StaticFiles(directory=OPERATIONS), name="operations"),
         ],
         middleware=middleware(view, protection, limiter, extra_middleware),
         exception_handlers={HTTPException: _refusal},

@@ -10,12 +10,12 @@ import strawberry
 from strawberry import relay
 
 from graph.alerts import Alert
+from graph.app_views import ORDER_HELP, AppOrder, AppsFilter, AppStatus, Hosting, app_connection
 from graph.audit import AuditEvent
-from graph.connections import Connection, connection, page_window
+from graph.connections import Connection, connection, page_window, paged
 from graph.context import Context
 from graph.environments import AlertCategory, ConnectProjectInput, Environment
 from graph.fast import (
-    connection_attributes,
     declare,
     loads,
     reads,
@@ -24,10 +24,12 @@ from graph.fast import (
 from graph.licenses import License, LicenseExpansionRequest, licenses_of
 from graph.nodes import record_node
 from graph.notifications import Notification, notifications_field
+from graph.orders import NEWEST_FIRST, AuditEventOrder
 from graph.payloads import Payload, mutate
 from graph.people import Person
 from graph.support import requests_field
 from graph.viewer_can import AppViewerCan, app_viewer_can
+from resolvers import app_views, orders
 from resolvers import apps as app_cases
 from resolvers import audit as audit_cases
 from resolvers import contacts as contact_cases
@@ -38,12 +40,10 @@ from resolvers.alerts import alert_history
 from resolvers.environments import EnvironmentView
 from resolvers.errors import ErrorCode, fail
 from resolvers.ids import decode
-from store import apps as app_store
 from store.apps import AppRecord
+from store.pagination import Window
 
 Info = strawberry.Info[Context, None]
-Hosting = strawberry.enum(app_store.Hosting)
-AppStatus = strawberry.enum(app_store.AppStatus)
 
 
 async def _people(info: Info, ids: Iterable[Any]) -> list[Person]:
@@ -165,19 +165,13 @@ class App(relay.Node):
         return await info.context.loaders.people.load(root.account_executive_id)  # type: ignore[return-value]
 
     @strawberry.field(
-        description="Every change of contact, team or status, oldest first.",
+        description="Every change of contact, team or status (newest first by default).",
         metadata=reads("id"),
     )
+    @paged(orders.audit_event_order, AuditEventOrder, NEWEST_FIRST)
     async def audit_trail(
-        self,
-        root: strawberry.Parent[AppRecord],
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        self, root: strawberry.Parent[AppRecord], info: Info, window: Window
     ) -> Connection[AuditEvent]:
-        window = page_window(first, after, last, before)
         return connection(await audit_cases.app_events(info.context.db, root.id, window))
 
     # --- viewerCan (authority; resolvers/rights.py) ---
@@ -196,14 +190,6 @@ class App(relay.Node):
         app_cases.get_visible_apps,
         lambda info: selected_attributes(info, "App", AppRecord),
     )
-
-
-@strawberry.input
-class AppsFilter:
-    hosting: Hosting | None = None  # type: ignore[valid-type]
-    status: AppStatus | None = None  # type: ignore[valid-type]
-    technical_contact_id: strawberry.ID | None = None
-    search: str | None = strawberry.field(default=None, description="Part of name or subdomain.")
 
 
 @strawberry.input
@@ -242,21 +228,12 @@ class Query:
         fields = selected_attributes(info, "App", AppRecord)
         return await app_cases.get_visible_app(ctx.db, ctx.viewer, id, fields)  # type: ignore[return-value]
 
-    @strawberry.field(description="Apps you may see (Support: all), oldest first.")
+    @strawberry.field(description="Apps you may see (Support: all), filtered and ordered.")
+    @paged(app_views.app_order, AppOrder, ORDER_HELP)
     async def apps(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: AppsFilter | None = None,
+        self, info: Info, window: Window, filter: AppsFilter | None = None
     ) -> Connection[App]:
-        ctx = info.context
-        filters = strawberry.asdict(filter) if filter else {}
-        window = page_window(first, after, last, before)
-        fields = connection_attributes(info, "App", AppRecord)
-        return connection(await app_cases.list_apps(ctx.db, ctx.viewer, filters, window, fields))
+        return await app_connection(info, window, filter)  # type: ignore[arg-type]
 
 
 def _app_mutation(use_case: Any, description: str, input_type: type) -> Any:

@@ -28,6 +28,7 @@ from graph.guard import http_error, request_info
 from graph.persisted import Refused, TrustedTransportWS
 from resolvers.auth import identify
 from resolvers.documents import DocumentError
+from resolvers.errors import ErrorCode
 from store.people import PersonRecord
 from store.records import now
 
@@ -59,12 +60,32 @@ def _unauthenticated() -> Response:
     )
 
 
+def _insufficient_scope() -> Response:
+    """A valid token whose scope does not open /graphql (a cloud node's METRICS token)."""
+    return JSONResponse(
+        {
+            "errors": [
+                {
+                    "message": "A METRICS token may only report its app's metrics at "
+                    "POST /metrics; use a person's token for /graphql.",
+                    "extensions": {"code": ErrorCode.INSUFFICIENT_SCOPE.value},
+                }
+            ]
+        },
+        status_code=403,
+    )
+
+
 def _node_viewer() -> PersonRecord:
     """Who a cloud node's request runs as: nobody, so it sees no app and no person; only
     ``reportMetrics`` (which reads ``Context.node_app_id``) does anything for it."""
     return PersonRecord.model_validate(
         {"_id": ObjectId(), "email": "node@invalid", "name": "cloud node", "created_at": now()}
     )
+
+
+def _code(error: Any) -> object:
+    return (getattr(error, "extensions", None) or {}).get("code")
 
 
 class TextFrames(ASGIWebSocketAdapter):
@@ -116,7 +137,8 @@ class GraphQLView(GraphQL[Context, None]):
         ):
             context = await self.http_context(request)
             if context is None:
-                return _unauthenticated()
+                refused = getattr(request.state, "refused_scope", False)
+                return _insufficient_scope() if refused else _unauthenticated()
         elif isinstance(request, WebSocket):
             # The viewer is known once connection_init arrives: see on_ws_connect.
             db = self._db_of(request)
@@ -130,9 +152,12 @@ class GraphQLView(GraphQL[Context, None]):
         return await super().run(request, context=context, root_value=root_value)
 
     async def http_context(self, request: Request) -> Context | None:
-        """The context of an HTTP operation, None without a valid token (one database read).
+        """The context of an HTTP operation, None without a valid token (one database read)
+        or with one whose scope does not open /graphql (``request.state.refused_scope``).
 
-        Also used by graph/fast/front.py, so both ways of answering see the same viewer."""
+        Also used by graph/fast/front.py, so both ways of answering see the same viewer and
+        apply the same scope (the front answers only queries; graph/tokens.py ``ScopeGuard``
+        refuses a READ_ONLY token's mutations wherever they run)."""
         db = self._db_of(request)
         credential = await identify(db, request.headers.get("authorization"))
         if credential is None:
@@ -140,6 +165,9 @@ class GraphQLView(GraphQL[Context, None]):
         info = request_info(request.scope)
         if info is not None:
             info.token_id = credential.token_id
+        if not credential.may_use_graphql:
+            request.state.refused_scope = True
+            return None
         viewer = credential.person or _node_viewer()
         accept = request.headers.get("accept", "")
         request.state.media_type = (
@@ -163,9 +191,10 @@ class GraphQLView(GraphQL[Context, None]):
             value = f"Bearer {params['token']}"
         credential = await identify(context.db, value if isinstance(value, str) else None)
         if credential is None or credential.person is None:
-            raise ConnectionRejectionError({"code": "UNAUTHENTICATED"})
+            code = ErrorCode.UNAUTHENTICATED if credential is None else ErrorCode.INSUFFICIENT_SCOPE
+            raise ConnectionRejectionError({"code": code.value})
         context.viewer = credential.person
-        context.credential = credential  # its operations spend the token's rate limit
+        context.credential = credential  # its scope, and its operations spend its rate limit
         return UNSET
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
@@ -276,6 +305,8 @@ class GraphQLView(GraphQL[Context, None]):
             # GraphQL over HTTP: a document that could not run has no `data` and is a 400.
             data.pop("data", None)  # type: ignore[misc]
             request.state.sub_response.status_code = 400
+        if any(_code(error) == ErrorCode.INSUFFICIENT_SCOPE for error in result.errors or ()):
+            request.state.sub_response.status_code = 403  # refused by the token's scope
         return data
 
     def encode_json(self, data: object) -> bytes:

@@ -64,12 +64,15 @@ def metrics_endpoint(db_of: Any, hub_of: Any) -> Any:
     async def endpoint(request: Request) -> JSONResponse:
         db = db_of(request)
         credential = await identify(db, request.headers.get("authorization"))
-        app_id = None if credential is None else credential.node_app_id
-        if credential is None or app_id is None:
+        if credential is None:
             error = {"code": "UNAUTHENTICATED", "message": "Send the app's node token"}
             response = _errors([error], 401)
             response.headers["WWW-Authenticate"] = 'Bearer realm="ownership"'
             return response
+        app_id = credential.node_app_id
+        if app_id is None:  # a person's token: valid, but not for this
+            message = "Only a cloud node's METRICS token reports metrics"
+            return _errors([{"code": "INSUFFICIENT_SCOPE", "message": message}], 403)
         media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if media_type != "application/json":
             message = "Send the body as Content-Type: application/json"

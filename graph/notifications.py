@@ -8,17 +8,20 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
-from graph.connections import Connection, connection, page_window
+from graph.connections import Connection, connection, paged
 from graph.context import Context
 from graph.nodes import record_node
+from graph.orders import NEWEST_FIRST, NotificationOrder
 from graph.payloads import Payload, mutate
 from graph.people import Person
 from resolvers import maintenance as maintenance_cases
 from resolvers import notifications as notification_cases
+from resolvers import orders
 from resolvers.ids import encode
 from store import notifications as outbox
 from store.maintenance import MaintenanceWindowRecord
 from store.notifications import NotificationRecord
+from store.pagination import Window
 
 if TYPE_CHECKING:
     from graph.apps import App
@@ -121,16 +124,9 @@ class PostMaintenanceWindowPayload(Payload):
 def notifications_field(description: str, fetch: Any) -> Any:
     """A ``notifications`` connection field on a type whose root ID ``fetch`` takes."""
 
-    async def resolve(
-        root: Any,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[Notification]:
+    @paged(orders.notification_order, NotificationOrder, NEWEST_FIRST)
+    async def resolve(root: Any, info: Info, window: Window) -> Connection[Notification]:
         ctx = info.context
-        window = page_window(first, after, last, before)
         return connection(await fetch(ctx.db, ctx.viewer, root.id, window))
 
     return strawberry.field(resolve, description=description)
@@ -141,32 +137,21 @@ class Query:
     @strawberry.field(
         description="The outbox: Support reads every email, others the ones sent to them."
     )
+    @paged(orders.notification_order, NotificationOrder, NEWEST_FIRST)
     async def notifications(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: NotificationsFilter | None = None,
+        self, info: Info, window: Window, filter: NotificationsFilter | None = None
     ) -> Connection[Notification]:
         ctx = info.context
-        filters = strawberry.asdict(filter) if filter else {}
-        window = page_window(first, after, last, before)
+        filters: Any = filter
         page = await notification_cases.list_notifications(ctx.db, ctx.viewer, filters, window)
         return connection(page)
 
     @strawberry.field(description="Maintenance windows (Support; others get theirs by email).")
+    @paged()
     async def maintenance_windows(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        self, info: Info, window: Window
     ) -> Connection[MaintenanceWindow]:
         ctx = info.context
-        window = page_window(first, after, last, before)
         return connection(await maintenance_cases.list_windows(ctx.db, ctx.viewer, window))
 
 

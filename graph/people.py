@@ -3,31 +3,51 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
 
-from graph.connections import Connection, connection, page_window
+from graph.app_views import ORDER_HELP, AppOrder, AppsFilter, app_connection
+from graph.connections import Connection, connection, paged
 from graph.context import Context
 from graph.nodes import record_node
+from graph.orders import BY_ID, NEWEST_FIRST, NotificationOrder, PersonOrder
 from graph.payloads import Payload, mutate
-from resolvers import apps as app_cases
+from resolvers import app_views, orders
 from resolvers import people as people_cases
-from resolvers.ids import encode
 from store import people as people_store
+from store.pagination import Window
 from store.people import PersonRecord
 
 if TYPE_CHECKING:
     from graph.apps import App
     from graph.environments import EnvironmentGrant
     from graph.notifications import Notification
+    from graph.tokens import AccessToken
 
 Info = strawberry.Info[Context, None]
 PersonStatus = strawberry.enum(people_store.PersonStatus)
 AppRef = Annotated["App", strawberry.lazy("graph.apps")]
 NotificationRef = Annotated["Notification", strawberry.lazy("graph.notifications")]
 GrantRef = Annotated["EnvironmentGrant", strawberry.lazy("graph.environments")]
+AccessTokenRef = Annotated["AccessToken", strawberry.lazy("graph.tokens")]
+
+
+def _apps_of(role: str, description: str) -> Any:
+    """An app connection of the visible apps where the person has ``role`` (an AppsFilter
+    key), filterable and orderable like ``apps``."""
+
+    @paged(app_views.app_order, AppOrder, ORDER_HELP)
+    async def resolve(
+        root: strawberry.Parent[PersonRecord],
+        info: Info,
+        window: Window,
+        filter: AppsFilter | None = None,
+    ) -> Connection[AppRef]:
+        return await app_connection(info, window, filter, **{role: root.id})  # type: ignore[arg-type]
+
+    return strawberry.field(resolve, description=description)
 
 
 @strawberry.type(description="A person who can own, work on or sell Mendix apps.")
@@ -45,37 +65,24 @@ class Person(relay.Node):
     )
     is_support: bool = strawberry.field(description="Whether the person is Mendix Support.")
 
-    @strawberry.field(description="Apps (that you may see) where this person is technical contact.")
-    async def technical_contact_of(
-        self,
-        root: strawberry.Parent[PersonRecord],
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-    ) -> Connection[AppRef]:
-        ctx = info.context
-        filters = {"technical_contact_id": encode("Person", root.id)}
-        page = await app_cases.list_apps(
-            ctx.db, ctx.viewer, filters, page_window(first, after, last, before)
-        )
-        return connection(page)
+    technical_contact_of = _apps_of(
+        "technical_contact_id", "Apps (that you may see) where this person is technical contact."
+    )
+    team_member_of = _apps_of(
+        "team_member_id", "Apps (that you may see) where this person is on the team."
+    )
+    account_executive_of = _apps_of(
+        "account_executive_id", "Apps (that you may see) where this person is account executive."
+    )
 
     @strawberry.field(description="Emails sent to this person (visible to them and Support).")
+    @paged(orders.notification_order, NotificationOrder, NEWEST_FIRST)
     async def notifications(
-        self,
-        root: strawberry.Parent[PersonRecord],
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        self, root: strawberry.Parent[PersonRecord], info: Info, window: Window
     ) -> Connection[NotificationRef]:
         from resolvers import notifications as notification_cases
 
         ctx = info.context
-        window = page_window(first, after, last, before)
         page = await notification_cases.person_notifications(ctx.db, ctx.viewer, root.id, window)
         return connection(page)
 
@@ -86,6 +93,24 @@ class Person(relay.Node):
         from resolvers.permissions import person_grants
 
         return await person_grants(info.context.db, info.context.viewer, root.id)  # type: ignore[return-value]
+
+    # access tokens (graph/tokens.py): one block
+    @strawberry.field(
+        description="This person's access tokens, never their secrets: for the person "
+        "and Mendix Support; null for anyone else."
+    )
+    async def access_tokens(
+        self,
+        root: strawberry.Parent[PersonRecord],
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> Connection[AccessTokenRef] | None:
+        from graph.tokens import access_tokens_of
+
+        return await access_tokens_of(info, root.id, first, after, last, before)
 
     is_type_of, resolve_nodes = record_node(PersonRecord, people_cases.visible_people)
 
@@ -128,20 +153,13 @@ class Query:
         return info.context.viewer  # type: ignore[return-value]
 
     @strawberry.field(description="People you may see: yourself and everyone on your apps.")
+    @paged(orders.person_order, PersonOrder, BY_ID)
     async def people(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: PeopleFilter | None = None,
+        self, info: Info, window: Window, filter: PeopleFilter | None = None
     ) -> Connection[Person]:
         ctx = info.context
-        filters = strawberry.asdict(filter) if filter else {}
-        page = await people_cases.list_people(
-            ctx.db, ctx.viewer, filters, page_window(first, after, last, before)
-        )
+        filters: Any = filter
+        page = await people_cases.list_people(ctx.db, ctx.viewer, filters, window)
         return connection(page)
 
 

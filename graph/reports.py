@@ -11,11 +11,14 @@ from typing import Any
 
 import strawberry
 
-from graph.apps import App, AppsFilter, AppStatus, Hosting
-from graph.connections import Connection, PageInfo, connection, page_window
+from graph.app_views import ORDER_HELP, AppOrder, AppsFilter, AppStatus, Hosting
+from graph.apps import App
+from graph.connections import Connection, PageInfo, connection, paged
 from graph.context import Context
 from graph.people import Person
+from resolvers import app_views
 from resolvers import reports as report_cases
+from store.pagination import Window
 from store.reports import ContactLoad
 
 Info = strawberry.Info[Context, None]
@@ -67,18 +70,12 @@ def _load_connection(page: report_cases.LoadPage) -> Connection[TechnicalContact
 def _risk_field(risk: str, description: str) -> Any:
     """An app connection of the visible apps at ``risk``, filterable like ``apps``."""
 
+    @paged(app_views.app_order, AppOrder, ORDER_HELP)
     async def resolve(
-        self: Any,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: AppsFilter | None = None,
+        self: Any, info: Info, window: Window, filter: AppsFilter | None = None
     ) -> Connection[App]:
         ctx = info.context
-        filters = strawberry.asdict(filter) if filter else {}
-        window = page_window(first, after, last, before)
+        filters: Any = filter
         return connection(
             await report_cases.apps_at_risk(ctx.db, ctx.viewer, risk, filters, window)
         )
@@ -92,6 +89,10 @@ class Query:
     async def ownership_summary(self, info: Info) -> list[HostingStatusCount]:
         ctx = info.context
         return await report_cases.summary(ctx.db, ctx.viewer)  # type: ignore[return-value]
+
+    @strawberry.field(description="Mendix Cloud regions of the apps you may see, sorted.")
+    async def app_regions(self, info: Info) -> list[str]:
+        return await report_cases.regions(info.context.db, info.context.viewer)
 
     @strawberry.field(description="Technical contacts by how many of your visible apps they own.")
     async def top_technical_contacts(
@@ -137,19 +138,16 @@ class Query:
         "(1..3650). Mendix renews Mendix Cloud licenses itself: filter on ON_PREMISES for the "
         "ones customers must renew."
     )
+    @paged(app_views.app_order, AppOrder, ORDER_HELP)
     async def apps_with_licenses_expiring(
         self,
         info: Info,
+        window: Window,
         days: int = 30,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
         filter: AppsFilter | None = None,
     ) -> Connection[App]:
         ctx = info.context
-        filters = strawberry.asdict(filter) if filter else {}
-        window = page_window(first, after, last, before)
+        filters: Any = filter
         return connection(
             await report_cases.apps_with_expiring_licenses(
                 ctx.db, ctx.viewer, days, filters, window

@@ -5,7 +5,17 @@ from __future__ import annotations
 import strawberry
 from strawberry.tools import merge_types
 
-from graph import alerts, apps, environments, licenses, notifications, people, reports, support
+from graph import (
+    alerts,
+    apps,
+    environments,
+    licenses,
+    notifications,
+    people,
+    reports,
+    support,
+    tokens,
+)
 from graph.audit import AuditEvent
 from graph.fast import FastExecutionContext, RememberQueries
 from graph.limits import limit_extensions
@@ -32,6 +42,7 @@ Mutation = merge_types(
         support.Mutation,
         environments.Mutation,
         alerts.Mutation,
+        tokens.Mutation,
     ),
 )
 Subscription = merge_types("Subscription", (alerts.Subscription,))
@@ -50,8 +61,9 @@ def build_schema() -> Schema:
             support.SupportRequest,
             environments.Environment,
             alerts.Alert,
+            tokens.AccessToken,
         ],
-        extensions=[*limit_extensions(), ShapeErrors, RememberQueries],  # type: ignore[list-item]
+        extensions=[*limit_extensions(), tokens.ScopeGuard, ShapeErrors, RememberQueries],  # type: ignore[list-item]
         execution_context_class=FastExecutionContext,
     )
 

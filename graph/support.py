@@ -8,13 +8,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from strawberry import relay
 
-from graph.connections import Connection, connection, page_window
+from graph.connections import Connection, connection, paged
 from graph.context import Context
 from graph.nodes import record_node
+from graph.orders import BY_ID, SupportRequestOrder
 from graph.payloads import Payload, mutate
 from graph.people import Person
+from resolvers import orders
 from resolvers import support as support_cases
 from store import support as support_store
+from store.pagination import Window
 from store.support import CommentRecord, SupportRequestRecord
 
 if TYPE_CHECKING:
@@ -143,18 +146,12 @@ class SupportRequestPayload(Payload):
 def requests_field(description: str) -> Any:
     """``supportRequests`` on App (the app is visible already)."""
 
+    @paged(orders.support_request_order, SupportRequestOrder, BY_ID)
     async def resolve(
-        root: Any,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: SupportRequestsFilter | None = None,
+        root: Any, info: Info, window: Window, filter: SupportRequestsFilter | None = None
     ) -> Connection[SupportRequest]:
         ctx = info.context
-        filters = strawberry.asdict(filter) if filter else {}
-        window = page_window(first, after, last, before)
+        filters: Any = filter
         page = await support_cases.list_requests(ctx.db, ctx.viewer, filters, window, root.id)
         return connection(page)
 
@@ -172,18 +169,12 @@ def _mutation(use_case: Any, description: str, input_type: type) -> Any:
 @strawberry.type
 class Query:
     @strawberry.field(description="Support requests of the apps you may see (Support: all).")
+    @paged(orders.support_request_order, SupportRequestOrder, BY_ID)
     async def support_requests(
-        self,
-        info: Info,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
-        filter: SupportRequestsFilter | None = None,
+        self, info: Info, window: Window, filter: SupportRequestsFilter | None = None
     ) -> Connection[SupportRequest]:
         ctx = info.context
-        filters = strawberry.asdict(filter) if filter else {}
-        window = page_window(first, after, last, before)
+        filters: Any = filter
         page = await support_cases.list_requests(ctx.db, ctx.viewer, filters, window)
         return connection(page)
 

@@ -12,14 +12,12 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from ownership import token_commands
 from ownership.config import Settings
-from ownership.demo import CONTACT_EMAIL, SUPPORT_EMAIL, is_empty, load_demo
-from store import people as people_store
-from store import tokens as token_store
+from ownership.demo import DEMO_TOKENS_FILE, demo_tokens, is_empty, load_demo
 from store.db import Store, connect
 from store.journal import JournalCorrupt
 from store.lock import DataFileInUse, DataLock
-from store.people import Role
 
 log = logging.getLogger("ownership")
 
@@ -91,12 +89,10 @@ async def _demo_banner(store: Store, settings: Settings) -> None:
     url = f"http://{settings.host}:{settings.port}/graphql"
     lines = [f"API ready at {url}"]
     first = None
-    for label, email in (("Support", SUPPORT_EMAIL), ("Technical contact", CONTACT_EMAIL)):
-        person = await people_store.get_person_by_email(store.db, email)
-        if person is not None:
-            token = await token_store.create_token(store.db, person.id, label="demo")
-            first = first or token
-            lines.append(f"{label} ({email}): Authorization: Bearer {token}")
+    kept = None if settings.data_file is None else settings.data_file.parent / DEMO_TOKENS_FILE
+    for role, email, token in await demo_tokens(store.db, kept):
+        first = first or token
+        lines.append(f"{role} ({email}): Authorization: Bearer {token}")
     if first is not None:
         lines += [
             f"In a shell: export TOKEN={first}",
@@ -108,6 +104,13 @@ async def _demo_banner(store: Store, settings: Settings) -> None:
 
 def serve(settings: Settings) -> None:
     import uvicorn
+
+    from resolvers.tokens import default_expiry_days
+
+    try:
+        default_expiry_days()  # a bad OWNERSHIP_TOKEN_EXPIRY_DAYS stops the start, not a request
+    except ValueError as error:
+        raise SystemExit(str(error)) from None
 
     from graph.app import create_app
 
@@ -158,38 +161,6 @@ async def _with_store(
 ) -> None:
     async with exclusive_data(settings, command) as store:
         await action(store)
-
-
-async def create_token(settings: Settings, email: str, name: str | None, support: bool) -> str:
-    async with exclusive_data(settings, "token create") as store:
-        person = await people_store.get_person_by_email(store.db, email.strip().lower())
-        if person is None:
-            if not name:
-                raise SystemExit(f"No person with email {email}; pass --name to create them")
-            person = await people_store.create_person(
-                store.db, email=email.strip().lower(), name=name
-            )
-        if support:
-            await people_store.add_role(store.db, person.id, Role.SUPPORT)
-        return await token_store.create_token(store.db, person.id)
-
-
-async def create_node_token(settings: Settings, app_global_id: str) -> str:
-    """A token for one Mendix Cloud app's node: it may only report that app's metrics."""
-    from resolvers.ids import decode
-    from store import apps as app_store
-    from store.apps import Hosting
-
-    key = decode(app_global_id.strip(), "App")
-    if key is None:
-        raise SystemExit(f"{app_global_id!r} is not an App ID (take `id` from an apps query)")
-    async with exclusive_data(settings, "token create-node") as store:
-        app = await app_store.get_app(store.db, key)
-        if app is None:
-            raise SystemExit(f"No app with ID {app_global_id}")
-        if app.hosting is not Hosting.MENDIX_CLOUD:
-            raise SystemExit("Only Mendix Cloud apps have a cloud node")
-        return await token_store.create_node_token(store.db, app.id, label=f"node:{app.subdomain}")
 
 
 async def _rollups(settings: Settings, command: str) -> int:
@@ -251,19 +222,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     token_cmd = commands.add_parser("token", help="manage bearer tokens")
     token_sub = token_cmd.add_subparsers(dest="token_command", required=True)
-    create = token_sub.add_parser("create", help="create a token for a person")
-    create.add_argument("--email", required=True)
-    create.add_argument("--name", help="create the person with this name if missing")
-    create.add_argument("--support", action="store_true", help="make the person Mendix Support")
+    token_commands.add_commands(token_sub)
     notices_cmd = commands.add_parser("notices", help="license renewal and maintenance notices")
     notices_sub = notices_cmd.add_subparsers(dest="notices_command", required=True)
     notices_sub.add_parser(
         "run", help="queue due notices once and deliver the outbox (SMTP_HOST, if set)"
     )
-    node = token_sub.add_parser(
-        "create-node", help="create a token for an app's cloud node (metric reports only)"
-    )
-    node.add_argument("--app", required=True, help="the app's global ID")
     rollups_cmd = commands.add_parser("rollups", help="Support's report counters")
     rollups_sub = rollups_cmd.add_subparsers(dest="rollups_command", required=True)
     rollups_sub.add_parser("verify", help="compare with a direct aggregation (exit 1 on drift)")
@@ -293,8 +257,6 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.run(_with_store(settings, "demo", demo))
         print("Loaded demo data")
-    elif args.command == "token" and args.token_command == "create-node":
-        print(asyncio.run(create_node_token(settings, args.app)))
     elif args.command == "generate":
         from ownership.generate import Collision, generate
 
@@ -310,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
 
         asyncio.run(_with_store(settings, "generate", bulk))
     elif args.command == "token":
-        print(asyncio.run(create_token(settings, args.email, args.name, args.support)))
+        print(token_commands.run(settings, args, exclusive_data))
     elif args.command == "notices":
         from ownership.mailer import SmtpSettings
         from ownership.tasks import run_once

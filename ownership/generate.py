@@ -3,8 +3,9 @@
 The data keeps the domain rules: every app has a technical contact on its team, Mendix Cloud
 apps exactly one, On-Premises one to three; an app whose contact lacks a MendixID is still
 ORDERED (A3). Load is skewed (a few people own many apps), some people are INACTIVE, some
-have no MendixID yet; licenses, environments and grants come from ownership/generate_cloud.py;
-so every dashboard panel has something to show.
+have no MendixID yet; licenses, environments and grants come from ownership/generate_cloud.py,
+the audit trail, support requests and alerts from ownership/generate_activity.py; so every
+dashboard panel, and the app view, has something to show.
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ from datetime import UTC, datetime, timedelta
 from bson import ObjectId
 
 from ownership.demo import _APPS, _FIRST, _LAST, SUPPORT_EMAIL
+from ownership.generate_activity import add_activity
 from ownership.generate_cloud import add_embedded
+from store import alerts as alert_store
 from store import apps as app_store
+from store import audit as audit_store
 from store import bulk, rollup_reads
 from store import people as people_store
+from store import support as support_store
 from store.apps import AppStatus, Hosting
 from store.db import Database, Document
 from store.people import PersonStatus, Role
@@ -84,8 +89,19 @@ def _app(
         "account_executive_id": rng.choice(executives)["_id"],
         "ordered_at": ordered_at,
         "delivered_at": ordered_at + timedelta(days=rng.randint(1, 60)) if delivered else None,
-        "version": 1,
+        "version": 2 if delivered else 1,
     }
+
+
+_REGIONS = ("eu-central-1", "us-east-1", "ap-southeast-2", "eu-west-2")
+
+
+def _regions(apps: list[Document], seed: int) -> None:
+    """A Mendix Cloud region for each cloud app (own random stream: nothing else changes)."""
+    rng = random.Random(f"regions-{seed}")
+    for app in apps:
+        if app["hosting"] == Hosting.MENDIX_CLOUD.value:
+            app["region"] = rng.choices(_REGIONS, (50, 30, 10, 10))[0]
 
 
 async def _check_new(db: Database, collection: str, key: str, docs: list[Document]) -> None:
@@ -114,10 +130,12 @@ async def generate(db: Database, apps: int, seed: int = 1) -> Generated:
         for index in range(max(2, apps // 2000))
     ]
     everyone = [*people, *executives]
-    if await people_store.get_person_by_email(db, SUPPORT_EMAIL) is None:
+    support = await people_store.get_person_by_email(db, SUPPORT_EMAIL)
+    support_id = support.id if support is not None else ObjectId()
+    if support is None:
         everyone.append(
             {
-                "_id": ObjectId(),
+                "_id": support_id,
                 "email": SUPPORT_EMAIL,
                 "name": "Sam Support",
                 "status": PersonStatus.ACTIVE.value,
@@ -127,10 +145,15 @@ async def generate(db: Database, apps: int, seed: int = 1) -> Generated:
         )
     app_docs = [_app(rng, index, tag, people, executives) for index in range(apps)]
     add_embedded(app_docs, seed, tag, created)
+    _regions(app_docs, seed)
+    activity = add_activity(app_docs, everyone, support_id, seed, created)
     await _check_new(db, people_store.COLLECTION, "email", everyone)
     await _check_new(db, people_store.COLLECTION, "mendix_id", everyone)
     await _check_new(db, app_store.COLLECTION, "subdomain", app_docs)
     await bulk.insert_trusted(db[people_store.COLLECTION], everyone)
     await bulk.insert_trusted(db[app_store.COLLECTION], app_docs)
+    await bulk.insert_trusted(db[audit_store.COLLECTION], activity.audit)
+    await bulk.insert_trusted(db[support_store.COLLECTION], activity.requests)
+    await bulk.insert_trusted(db[alert_store.COLLECTION], activity.alerts)
     await rollup_reads.rebuild(db)  # bulk inserts bypass the per-change rollup deltas
     return Generated(people=len(everyone), apps=len(app_docs))

@@ -12,14 +12,13 @@ from resolvers.auth import app_scope, existing_person, require_support, visible_
 from resolvers.changes import apply, audited, both, commit, error, finish
 from resolvers.errors import ErrorCode, UserError, fail
 from resolvers.ids import AppId, PersonId, decode
-from resolvers.inputs import Input, Name, Region, Search, Subdomain, Version, parse
+from resolvers.inputs import Input, Name, Region, Subdomain, Version, parse
 from resolvers.permissions import removed_grant_events
 from store import apps as app_store
 from store import audit as audit_store
-from store.apps import AppRecord, AppStatus, Fields, Hosting
+from store.apps import AppRecord, Fields, Hosting
 from store.audit import AuditAction
 from store.db import Database, Document
-from store.pagination import Page, Window
 from store.people import PersonRecord
 
 
@@ -41,13 +40,6 @@ class AppPersonInput(Input):
 class AppInput(Input):
     app_id: AppId
     expected_version: Version | None = None
-
-
-class AppsFilter(Input):
-    hosting: Hosting | None = None
-    status: AppStatus | None = None
-    technical_contact_id: PersonId | None = None
-    search: Search | None = None
 
 
 async def create_app(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> AppRecord:
@@ -187,24 +179,6 @@ async def get_visible_apps(
     db: Database, viewer: PersonRecord, ids: list[Any], fields: Fields = None
 ) -> list[AppRecord | None]:
     return await app_store.get_apps(db, ids, app_scope(viewer), fields)
-
-
-async def list_apps(
-    db: Database,
-    viewer: PersonRecord,
-    filters: dict[str, Any],
-    window: Window,
-    fields: Fields = None,
-) -> Page[AppRecord]:
-    args = parse(AppsFilter, filters, root="filter")
-    query = app_store.apps_query(
-        scope=app_scope(viewer),
-        hosting=args.hosting,
-        status=args.status,
-        technical_contact_id=args.technical_contact_id,
-        search=args.search,
-    )
-    return await app_store.list_apps(db, query, window, fields)
 
 
 async def get_visible_app(

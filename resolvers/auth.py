@@ -8,6 +8,7 @@ contacts always are) or account executive. Who may change what is the matrix in 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from bson import ObjectId
 
@@ -18,40 +19,92 @@ from store import tokens as token_store
 from store.apps import AppRecord
 from store.db import Database, Document
 from store.people import PersonRecord, PersonStatus
-from store.tokens import TokenKind
+from store.records import now
+from store.tokens import TokenKind, TokenRecord, TokenScope
 
 
 @dataclass(frozen=True, slots=True)
 class Credential:
     """What a valid bearer token stands for: a person's token (``person``) or one app's cloud
-    node (``node_app_id``). ``token_id`` names the token without revealing it (rate limits,
-    access log); never the secret."""
+    node (``node_app_id``), with the token's ``scope`` and ``expires_at``. ``token_id`` names
+    the token without revealing it (its public key's hex: rate limits, access log); never the
+    secret. The scope is decided here, once per request."""
 
     token_id: str
     person: PersonRecord | None = None
     node_app_id: ObjectId | None = None
+    scope: TokenScope = TokenScope.FULL
+    expires_at: datetime | None = None
+    token_key: ObjectId | None = None  # the token's public key (its AccessToken ID)
+
+    @property
+    def may_write(self) -> bool:
+        """Whether mutations are allowed (a FULL token)."""
+        return self.scope is TokenScope.FULL
+
+    @property
+    def may_use_graphql(self) -> bool:
+        """Whether /graphql (HTTP and WebSocket) is open to it: not to a metrics token."""
+        return self.scope is not TokenScope.METRICS
 
 
 async def identify(db: Database, authorization: str | None) -> Credential | None:
     """What ``Authorization: Bearer <token>`` stands for: a credential naming the active
-    person, or the app of a cloud node's token; None without a valid token.
+    person, or the app of a cloud node's token; None without a valid token (unknown,
+    expired, revoked, or its person INACTIVE).
 
-    One database round trip (the token with its person joined), nothing kept in memory.
+    One database round trip (the token with its person joined), nothing kept in memory; the
+    token's last use is written too when the stored one is over a minute old (a conditional
+    update, so at most once a minute per token whatever the request rate).
     """
     scheme, _, token = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
     record, person = await token_store.find_token_and_person(db, token.strip())
-    if record is None:
+    at = now()
+    if record is None or not record.usable(at):
         return None
-    token_id = record.digest[:16]
+    credential = _credential(record, person)
+    if credential is not None and token_store.use_is_due(record, at):
+        await token_store.record_use(db, record, at)
+    return credential
+
+
+def _credential(record: TokenRecord, person: PersonRecord | None) -> Credential | None:
+    token_id = str(record.key)
     if record.kind is TokenKind.NODE:
-        return None if record.app_id is None else Credential(token_id, node_app_id=record.app_id)
-    if record.kind is not TokenKind.PERSON or record.person_id is None:
+        if record.app_id is None or record.scope is not TokenScope.METRICS:
+            return None
+        return Credential(
+            token_id,
+            node_app_id=record.app_id,
+            scope=record.scope,
+            expires_at=record.expires_at,
+            token_key=record.key,
+        )
+    if record.person_id is None or record.scope is TokenScope.METRICS:
         return None
     if person is None or person.status is not PersonStatus.ACTIVE:
         return None
-    return Credential(token_id, person=person)
+    return Credential(
+        token_id,
+        person=person,
+        scope=record.scope,
+        expires_at=record.expires_at,
+        token_key=record.key,
+    )
+
+
+async def still_valid(db: Database, credential: Credential | None) -> bool:
+    """Whether a long-lived connection's token still works: not expired, not revoked (read
+    afresh). In-process callers without a credential are not limited."""
+    if credential is None or credential.token_key is None:
+        return True
+    at = now()
+    if credential.expires_at is not None and credential.expires_at <= at:
+        return False
+    found = await token_store.get_tokens(db, [credential.token_key])
+    return bool(found) and found[0].usable(at)
 
 
 async def authenticate(db: Database, authorization: str | None) -> PersonRecord | None:

@@ -48,6 +48,7 @@ AppId = Annotated[ObjectId, _checked("App")]
 PersonId = Annotated[ObjectId, _checked("Person")]
 SupportRequestId = Annotated[ObjectId, _checked("SupportRequest")]
 EnvironmentId = Annotated[ObjectId, _checked("Environment")]
+AccessTokenId = Annotated[ObjectId, _checked("AccessToken")]
 
 
 def parse_key(value: str) -> ObjectId | None:

@@ -12,14 +12,12 @@ from typing import Any
 
 from bson import ObjectId
 
+from resolvers import app_views
 from resolvers import people as people_cases
-from resolvers.apps import AppsFilter
 from resolvers.auth import app_scope
 from resolvers.errors import ErrorCode, fail
 from resolvers.ids import decode
-from resolvers.inputs import parse
 from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
-from store import apps as app_store
 from store import reports as report_store
 from store import risks as risk_store
 from store import rollup_reads
@@ -53,6 +51,10 @@ async def summary(db: Database, viewer: PersonRecord) -> list[SummaryRow]:
     if scope is None:  # Support: every app, from the rollups (store/rollups.py)
         return await rollup_reads.summary(db)
     return await report_store.summary(db, scope)
+
+
+async def regions(db: Database, viewer: PersonRecord) -> list[str]:
+    return await report_store.regions(db, app_scope(viewer))
 
 
 def encode_load_cursor(load: ContactLoad) -> str:
@@ -124,7 +126,7 @@ async def contact_load(db: Database, viewer: PersonRecord, person_id: str) -> Co
     return await report_store.contact_load(db, scope, key)
 
 
-MAX_DAYS = 3650
+MAX_DAYS = app_views.MAX_DAYS
 MAX_MONTHS = 120
 
 
@@ -132,8 +134,8 @@ async def apps_at_risk(
     db: Database, viewer: PersonRecord, risk: str, filters: dict[str, Any], window: Window
 ) -> Page[AppRecord]:
     """Visible apps at ``risk`` (a key of store.reports.RISKS), narrowed by the apps filter."""
-    query = _filtered(viewer, filters)
-    return await app_store.list_apps(db, await report_store.risk_query(db, risk, query), window)
+    condition = await report_store.RISKS[risk](db)
+    return await app_views.list_apps(db, viewer, filters, window, also=[condition])
 
 
 async def apps_with_expiring_licenses(
@@ -142,10 +144,9 @@ async def apps_with_expiring_licenses(
     """Visible apps with a license expiring between now and ``days`` (1..3650) days ahead."""
     if not 1 <= days <= MAX_DAYS:
         fail(ErrorCode.INVALID_INPUT, f"`days` must be between 1 and {MAX_DAYS}", ["days"])
-    query = _filtered(viewer, filters)
     since = now()
     risk = risk_store.expiring_licenses(since, since + timedelta(days=days))
-    return await app_store.list_apps(db, {"$and": [query, risk]} if query else risk, window)
+    return await app_views.list_apps(db, viewer, filters, window, also=[risk])
 
 
 async def expiry_timeline(db: Database, viewer: PersonRecord, months: int) -> list[MonthCount]:
@@ -156,14 +157,3 @@ async def expiry_timeline(db: Database, viewer: PersonRecord, months: int) -> li
     if scope is None:  # month counters: a month's label never changes as days pass
         return await rollup_reads.expiry_timeline(db, now(), months)
     return await risk_store.expiry_timeline(db, scope, now(), months)
-
-
-def _filtered(viewer: PersonRecord, filters: dict[str, Any]) -> dict[str, Any]:
-    args = parse(AppsFilter, filters, root="filter")
-    return app_store.apps_query(
-        scope=app_scope(viewer),
-        hosting=args.hosting,
-        status=args.status,
-        technical_contact_id=args.technical_contact_id,
-        search=args.search,
-    )

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
 from typing import Any
@@ -30,6 +31,10 @@ from store.records import Record, UtcDatetime, now
 log = logging.getLogger(__name__)
 
 COLLECTION = "apps"
+# the soonest future license expiry, kept in the document (store/licenses.py); NO_EXPIRY when
+# no license expires after now, so such apps come last in ascending order
+NEXT_EXPIRY = "next_license_expiry"
+NO_EXPIRY = datetime(9999, 12, 31, tzinfo=UTC)
 PENDING = "pending_events"  # audit events written with a change (store/audit.py drains)
 
 
@@ -73,6 +78,18 @@ class AppRecord(Record):
     environments: tuple[EnvironmentRecord, ...] = ()
     grants: tuple[GrantRecord, ...] = ()
     project_id: str | None = None
+
+
+def next_expiry(licenses: Iterable[LicenseRecord | datetime | None], moment: datetime) -> datetime:
+    """The soonest of these expiries (or licenses') after ``moment``; NO_EXPIRY if none."""
+    found = NO_EXPIRY
+    for item in licenses:
+        value = item.expires_at if isinstance(item, LicenseRecord) else item
+        if isinstance(value, datetime):
+            value = value if value.tzinfo else value.replace(tzinfo=UTC)
+            if moment < value < found:
+                found = value
+    return found
 
 
 # --- projected reads ------------------------------------------------------------------------
@@ -162,6 +179,7 @@ async def create_app(
         "version": 1,
         "region": region,
         "licenses": [],
+        NEXT_EXPIRY: NO_EXPIRY,
     }
     from store import rollups  # it builds on this module's records
 
@@ -208,22 +226,43 @@ def visible_to(person_id: ObjectId) -> Document:
     return {"$or": [{"member_ids": person_id}, {"account_executive_id": person_id}]}
 
 
+def _one_of(key: str, values: Sequence[str]) -> Document:
+    return {key: values[0]} if len(values) == 1 else {key: {"$in": list(values)}}
+
+
 def apps_query(
     *,
     scope: Document | None = None,
-    hosting: Hosting | None = None,
-    status: AppStatus | None = None,
+    hosting: Sequence[Hosting] | None = None,
+    status: Sequence[AppStatus] | None = None,
     technical_contact_id: ObjectId | None = None,
+    team_member_id: ObjectId | None = None,
+    account_executive_id: ObjectId | None = None,
+    region: Sequence[str] | None = None,
+    license_plan: Sequence[str] | None = None,
     search: str | None = None,
+    also: Sequence[Document] = (),
 ) -> Document:
-    """A filter document built only from typed values (never a client's operator document)."""
+    """A filter document built only from typed values (never a client's operator document).
+
+    Every condition given must hold (AND); a list matches any of its values (an empty list
+    matches nothing). ``also``: further filter documents built by the store (at-risk
+    conditions, store/risks.py and store/reports.py)."""
     clauses: list[Document] = [scope] if scope else []
     if hosting is not None:
-        clauses.append({"hosting": hosting.value})
+        clauses.append(_one_of("hosting", [value.value for value in hosting]))
     if status is not None:
-        clauses.append({"status": status.value})
+        clauses.append(_one_of("status", [value.value for value in status]))
     if technical_contact_id is not None:
         clauses.append({"technical_contact_ids": technical_contact_id})
+    if team_member_id is not None:
+        clauses.append({"member_ids": team_member_id})
+    if account_executive_id is not None:
+        clauses.append({"account_executive_id": account_executive_id})
+    if region is not None:
+        clauses.append(_one_of("region", region))
+    if license_plan is not None:
+        clauses.append(_one_of("licenses.plan", license_plan))
     if search:
         pattern = re.escape(search)
         clauses.append(
@@ -234,7 +273,10 @@ def apps_query(
                 ]
             }
         )
-    return {"$and": clauses} if clauses else {}
+    clauses += also
+    if not clauses:
+        return {}
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 async def list_apps(

@@ -22,6 +22,7 @@ async def ensure_indexes(db: Database) -> None:
         licenses,
         maintenance,
         notifications,
+        orders,
         people,
         ratelimits,
         reports,
@@ -31,5 +32,5 @@ async def ensure_indexes(db: Database) -> None:
     )
 
     modules = (people, apps, audit, tokens, licenses, notifications, support, maintenance)
-    for module in (*modules, alerts, events, reports, ratelimits, rollups):
+    for module in (*modules, alerts, events, reports, ratelimits, orders, rollups):
         await module.ensure_indexes(db)

@@ -1,5 +1,13 @@
 """Licenses, embedded in their app (``licenses``), and license expansion requests.
 
+Each app also stores ``next_license_expiry``: the soonest expiry of its licenses that lies
+in the future (:data:`store.apps.NO_EXPIRY`, a far-future date, when none does), so apps can
+be ordered and keyset-paged by it on an index (``next_license_expiry``, ``_id``). Adding a
+license lowers it with ``$min`` in the same update; replacing one sets it in the same update.
+Time passing makes a stored key stale (a license expires, nobody writes):
+:func:`settle_next_expiries` recomputes those (the ones before now, found on the index) and
+any app that has no key yet, and runs before every read in that order.
+
 Adding a license is one ``$push`` whose filter says the license ID is new. Renewing or changing
 one rewrites the app's ``licenses`` array under a version precondition (mongomock has neither
 ``array_filters`` nor a reliable positional ``$`` in ``find_one_and_update``): whoever changed
@@ -15,7 +23,16 @@ from bson import ObjectId
 from pymongo import ASCENDING
 
 from store.apps import COLLECTION as APPS
-from store.apps import AppRecord, Change, Hosting, LicenseRecord, Write, apply_change
+from store.apps import (
+    NEXT_EXPIRY,
+    AppRecord,
+    Change,
+    Hosting,
+    LicenseRecord,
+    Write,
+    apply_change,
+    next_expiry,
+)
 from store.db import Database, Document
 from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
@@ -68,7 +85,7 @@ async def add_license(
         db,
         app_id,
         {"licenses.license_id": {"$ne": license.license_id}},
-        {"$push": {"licenses": _doc(license)}},
+        {"$push": {"licenses": _doc(license)}, **_lowering(license)},
         lambda old: {"licenses": (*old.licenses, license)},
         expected_version,
         write,
@@ -92,11 +109,44 @@ async def replace_license(
         db,
         app.id,
         {"licenses.license_id": license.license_id},
-        {"$set": {"licenses": [_doc(item) for item in updated]}},
+        {
+            "$set": {
+                "licenses": [_doc(item) for item in updated],
+                NEXT_EXPIRY: next_expiry(updated, now()),
+            }
+        },
         lambda old: {"licenses": updated},
         app.version,
         write,
     )
+
+
+def _lowering(license: LicenseRecord) -> Document:
+    """A future license can only bring the app's next expiry closer."""
+    if license.expires_at <= now():
+        return {}
+    return {"$min": {NEXT_EXPIRY: license.expires_at}}
+
+
+async def settle_next_expiries(db: Database, moment: datetime) -> int:
+    """Recompute the next expiry of the apps whose stored one has passed by ``moment`` or
+    that have none yet; returns how many changed. Idempotent, safe in any process at once:
+    each write is conditional on the app's version (a license change in between bumps it,
+    and that change settled the key itself) and on the key it read."""
+    apps = db[APPS]
+    stale = {"$or": [{NEXT_EXPIRY: {"$lt": moment}}, {NEXT_EXPIRY: {"$exists": False}}]}
+    docs = await apps.find(stale, {"licenses.expires_at": 1, "version": 1, NEXT_EXPIRY: 1}).to_list(
+        None
+    )
+    changed = 0
+    for doc in docs:
+        expiries = [item.get("expires_at") for item in doc.get("licenses") or ()]
+        value = next_expiry(expiries, moment)
+        condition: Document = {"_id": doc["_id"], "version": doc.get("version")}
+        condition[NEXT_EXPIRY] = doc.get(NEXT_EXPIRY, {"$exists": False})
+        result = await apps.update_one(condition, {"$set": {NEXT_EXPIRY: value}})
+        changed += result.modified_count
+    return changed
 
 
 def expiring_query(until: datetime, since: datetime) -> Document:

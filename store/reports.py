@@ -205,3 +205,9 @@ RISKS: dict[str, RiskFilter] = {
 async def risk_query(db: Database, risk: str, query: Document) -> Document:
     """``query`` (already scoped and filtered) narrowed to the apps at ``risk``."""
     return _scoped(query, await RISKS[risk](db))
+
+
+async def regions(db: Database, scope: Document | None) -> list[str]:
+    """The Mendix Cloud regions of the apps in scope, sorted (for a region filter)."""
+    found = await db[app_store.COLLECTION].distinct("region", _scoped(scope))
+    return sorted(region for region in found if isinstance(region, str) and region)

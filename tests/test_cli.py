@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bson import json_util
@@ -13,6 +16,7 @@ from bson import json_util
 from graph.schema import schema
 from ownership.cli import main
 from store.db import connect
+from store.records import now
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -152,6 +156,127 @@ def test_generate_bulk_data_into_the_embedded_file(
     assert main(["generate", "--apps", "10", "--seed", "2"]) == 0
 
 
+def test_token_create_list_revoke(
+    data_file: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from resolvers.auth import identify
+    from store.tokens import TokenScope
+
+    assert main(["demo"]) == 0
+    capsys.readouterr()
+    args = ["token", "create", "--email", "tess.turner@acme.example", "--label", "ci"]
+    assert main([*args, "--scope", "READ_ONLY", "--expires-in-days", "7"]) == 0
+    read_only = capsys.readouterr().out.strip().splitlines()[-1]
+    monkeypatch.setenv("OWNERSHIP_TOKEN_EXPIRY_DAYS", "30")
+    assert main(["token", "create", "--email", "support@mendix.example"]) == 0
+    full = capsys.readouterr().out.strip().splitlines()[-1]
+
+    async def credentials() -> list[Any]:
+        store = await connect(None, data_file=data_file)
+        try:
+            return [await identify(store.db, f"Bearer {t}") for t in (read_only, full)]
+        finally:
+            await store.close()
+
+    first, second = asyncio.run(credentials())
+    assert first.scope is TokenScope.READ_ONLY and second.scope is TokenScope.FULL
+    assert 6.9 < (first.expires_at - now()).total_seconds() / 86400 <= 7
+    assert 29.9 < (second.expires_at - now()).total_seconds() / 86400 <= 30
+    assert main(["token", "list"]) == 0
+    listing = capsys.readouterr().out
+    assert read_only not in listing and full not in listing  # never a secret
+    header, *rows = listing.strip().splitlines()
+    assert header.split() == [
+        "ID", "LABEL", "SCOPE", "PERSON/APP", "CREATED", "EXPIRES", "LAST", "USED", "REVOKED"
+    ]  # fmt: skip
+    ci = next(row for row in rows if " ci " in row)
+    assert "READ_ONLY" in ci and "tess.turner@acme.example" in ci
+    assert main(["token", "list", "--email", "support@mendix.example"]) == 0
+    assert "tess.turner" not in capsys.readouterr().out
+    token_id = ci.split()[0]
+    assert main(["token", "revoke", token_id]) == 0
+    assert "Revoked" in capsys.readouterr().out
+    assert asyncio.run(credentials())[0] is None  # refused from now on
+    with pytest.raises(SystemExit, match="already revoked"):
+        main(["token", "revoke", token_id])
+    with pytest.raises(SystemExit, match="not an access token ID"):
+        main(["token", "revoke", "nope"])
+    assert main(["token", "list"]) == 0
+    listed = capsys.readouterr().out
+    revoked_row = next(r for r in listed.splitlines() if r.startswith(token_id))
+    assert re.fullmatch(r".*\d{4}-\d\d-\d\d \d\d:\d\d", revoked_row.rstrip())  # REVOKED set
+    new = ["token", "create", "--email", "new@example.com", "--name", "New"]
+    for bad, message in (
+        ([*new, "--expires-in-days", "0"], "1..3650"),
+        ([*new, "--expires-in-days", "3651"], "1..3650"),
+        ([*new, "--scope", "METRICS"], "--app"),
+        ([*new, "--app", "x"], "only for --scope METRICS"),
+        (["token", "create", "--scope", "METRICS", "--app", "x"], "not an App ID"),
+        (["token", "revoke", "nope"], "not an access token ID"),
+    ):
+        with pytest.raises(SystemExit, match=message):
+            main(bad)
+    monkeypatch.setenv("OWNERSHIP_TOKEN_EXPIRY_DAYS", "forever")
+    with pytest.raises(SystemExit, match="OWNERSHIP_TOKEN_EXPIRY_DAYS"):
+        main(new)
+    monkeypatch.delenv("OWNERSHIP_TOKEN_EXPIRY_DAYS")
+    # nothing was written: no new person, no new token
+    with pytest.raises(SystemExit, match="pass --name"):
+        main(["token", "create", "--email", "new@example.com"])
+    assert main(["token", "list"]) == 0
+    assert capsys.readouterr().out == listed
+
+
+def test_demo_tokens_are_kept_across_restarts(tmp_path: Path) -> None:
+    import asyncio
+
+    from ownership.demo import demo_tokens, load_demo
+    from store import tokens as token_store
+
+    path = tmp_path / "embedded.json"
+    kept = tmp_path / "demo-tokens.json"
+
+    async def start(fresh: bool = False) -> tuple[list[tuple[str, str, str]], int]:
+        store = await connect(None, data_file=path)
+        try:
+            if fresh:
+                await load_demo(store.db, apps=3)
+            shown = await demo_tokens(store.db, kept)
+            return shown, await store.db["tokens"].count_documents({})
+        finally:
+            await store.close()
+
+    first, count = asyncio.run(start(fresh=True))
+    assert [(role, email) for role, email, _ in first] == [
+        ("Support", "support@mendix.example"),
+        ("Technical contact", "tess.turner@acme.example"),
+    ]
+    assert count == 2 and oct(kept.stat().st_mode & 0o777) == "0o600"
+    again, count = asyncio.run(start())
+    assert again == first and count == 2  # reused, none minted
+    secrets = {email: token for _, email, token in first}
+
+    async def revoke_support() -> None:
+        store = await connect(None, data_file=path)
+        try:
+            record = await token_store.find_token(store.db, secrets["support@mendix.example"])
+            assert record is not None
+            await token_store.revoke_token(store.db, record.key, None)
+        finally:
+            await store.close()
+
+    asyncio.run(revoke_support())
+    third, count = asyncio.run(start())
+    assert count == 3  # only the revoked one was replaced
+    assert third[1] == first[1] and third[0][2] != first[0][2]
+    assert json.loads(kept.read_text())["support@mendix.example"] == third[0][2]
+    kept.write_text("not json")
+    fourth, count = asyncio.run(start())
+    assert count == 5 and fourth[0][2] != third[0][2]  # unreadable file: fresh tokens
+
+
 WRITING_COMMANDS = {
     "demo": ["demo"],
     "generate": ["generate", "--apps", "5"],
@@ -162,6 +287,7 @@ WRITING_COMMANDS = {
         "--app",
         "QXBwOjY1YTAwMDAwMDAwMDAwMDAwMDAwMDAwMA==",
     ],
+    "token revoke": ["token", "revoke", "QWNjZXNzVG9rZW46NjVhMDAwMDAwMDAwMDAwMDAwMDAwMDAw"],
     "notices run": ["notices", "run"],
 }
 

@@ -20,7 +20,7 @@ VALIDATED_BY = {
     "ReportMetricsInput": "alerts.ReportInput",
     "AlertThresholdInput": "alerts.ThresholdInput",
     "UpdateAlertSettingsInput": "alerts.AlertSettingsInput",
-    "AppsFilter": "apps.AppsFilter",
+    "AppsFilter": "app_views.AppsFilter",
     "CreateAppInput": "apps.CreateAppInput",
     "AppPersonInput": "apps.AppPersonInput",
     "AppInput": "apps.AppInput",
@@ -43,9 +43,17 @@ VALIDATED_BY = {
     "CommentOnSupportRequestInput": "support.CommentInput",
     "TriageSupportRequestInput": "support.TriageInput",
     "CloseSupportRequestInput": "support.CloseInput",
+    "CreateAccessTokenInput": "tokens.CreateAccessTokenInput",
+    "RevokeAccessTokenInput": "tokens.RevokeAccessTokenInput",
 }
-# GraphQL inputs with no use-case model of their own (validated where they are read)
-UNVALIDATED: set[str] = set()
+# GraphQL inputs of enums only: GraphQL's own coercion checks every value they can hold
+UNVALIDATED = {
+    "AppOrder",
+    "AuditEventOrder",
+    "NotificationOrder",
+    "PersonOrder",
+    "SupportRequestOrder",
+}
 
 
 def _inputs() -> dict[str, GraphQLInputObjectType]:

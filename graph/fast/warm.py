@@ -20,6 +20,7 @@ from graphql import (
     OperationType,
 )
 
+from graph.cost import plan_for
 from graph.fast.execution import FastExecutionContext
 from graph.fast.front import REMEMBERED, Prepared, constant_data
 from graph.fast.switches import enabled
@@ -36,7 +37,8 @@ def prepare(schema: GraphQLSchema, document: DocumentNode, body: str) -> int:
         if operation.operation is not OperationType.QUERY:
             continue
         name = operation.name.value if operation.name else None
-        prepared = Prepared(document, name, constant_data(schema, document, name))
+        cost = plan_for(schema, (body, name), document, name)  # the admission's plan
+        prepared = Prepared(document, name, constant_data(schema, document, name), cost)
         if name is not None:
             REMEMBERED.put((body, name), prepared)
         if len(operations) == 1:

@@ -262,10 +262,15 @@ async def test_audit_trail_records_every_change(db: Any, support: PersonRecord) 
     await run(db, ann, "addTeamMember", appId=app["id"], personId=pid(bob))
     await run(db, ann, "changeTechnicalContact", appId=app["id"], personId=pid(bob))
     await run(db, support, "deliverApp", appId=app["id"])
-    query = """query ($id: ID!) { app(id: $id) { auditTrail { totalCount
-      nodes { id action version actor { email } at before after } } } }"""
-    trail = (await gql(db, bob, query, {"id": app["id"]}))["app"]["auditTrail"]
+    query = """query ($id: ID!) { app(id: $id) {
+      auditTrail(orderBy: {field: OCCURRED_AT, direction: ASC}) { totalCount
+        nodes { id action version actor { email } at before after } }
+      newest: auditTrail { nodes { action } } } }"""
+    found = (await gql(db, bob, query, {"id": app["id"]}))["app"]
+    trail = found["auditTrail"]
     actions = [(n["action"], n["version"], n["actor"]["email"]) for n in trail["nodes"]]
+    newest = [node["action"] for node in found["newest"]["nodes"]]
+    assert newest == [action for action, _, _ in reversed(actions)]  # newest first by default
     assert actions == [
         ("APP_CREATED", 1, "support@mendix.example"),
         ("TEAM_MEMBER_ADDED", 2, "ann@example.com"),

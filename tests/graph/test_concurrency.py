@@ -16,7 +16,8 @@ from tests.helpers import create_app, gql, make_person, pid, run
 TRAIL = """
 query ($id: ID!) {
   app(id: $id) {
-    auditTrail(first: 100) { totalCount nodes { action version before after } }
+    auditTrail(first: 100, orderBy: {field: OCCURRED_AT, direction: ASC}) {
+      totalCount nodes { action version before after } }
   }
 }"""
 

@@ -21,7 +21,7 @@ from tests.helpers import (
 AUDIT = """
 query ($id: ID!) {
   app(id: $id) {
-    auditTrail(first: 100) {
+    auditTrail(first: 100, orderBy: {field: OCCURRED_AT, direction: ASC}) {
       totalCount
       nodes { action version actor { id } before after }
     }

@@ -24,7 +24,13 @@ from tests.graph.test_support import APPROVE, SUBMIT, World, call, contact_chang
 from tests.helpers import create_app, gql, make_person, pid, run
 
 TRAIL = """
-query ($id: ID!) { app(id: $id) { auditTrail(first: 100) { totalCount nodes { id action } } } }"""
+query ($id: ID!) {
+  app(id: $id) {
+    auditTrail(first: 100, orderBy: {field: OCCURRED_AT, direction: ASC}) {
+      totalCount nodes { id action }
+    }
+  }
+}"""
 
 
 class Crash(Exception):

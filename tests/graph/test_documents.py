@@ -28,6 +28,17 @@ VIEWER = "query Viewer { viewer { email isSupport } }"
 APPS = "query Apps($first: Int!) { apps(first: $first) { totalCount nodes { name } } }"
 
 
+def _answer(response: Any) -> dict[str, Any]:
+    """The response body without ``extensions.cost`` (every answer carries it; checked in
+    tests/graph/test_protection.py)."""
+    body = dict(response.json())
+    extensions = dict(body.pop("extensions", {}))
+    assert "requested" in extensions.pop("cost")
+    if extensions:
+        body["extensions"] = extensions
+    return body
+
+
 def sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -77,11 +88,11 @@ async def test_document_id_runs_a_registered_document(
         response = await http.post(
             "/graphql", json={"documentId": identifier}, headers=bearer(tokens["ann"])
         )
-        assert (response.status_code, response.json()) == (200, expected)
+        assert (response.status_code, _answer(response)) == (200, expected)
     response = await http.get(
         "/graphql", params={"documentId": identifier}, headers=bearer(tokens["ann"])
     )
-    assert (response.status_code, response.json()) == (200, expected)
+    assert (response.status_code, _answer(response)) == (200, expected)
 
 
 @pytest.mark.parametrize(
@@ -132,7 +143,7 @@ async def test_automatic_persisted_query_round_trip(
     # the client sends the text with its hash: verified, run and registered
     full = {"query": query, **hashed}
     response = await http.post("/graphql", json=full, headers=bearer(tokens["ann"]))
-    assert response.json() == {"data": {"viewer": {"name": "Ann"}}}
+    assert _answer(response) == {"data": {"viewer": {"name": "Ann"}}}
     stored = await document_store.get_document(db, f"sha256:{sha(query)}")
     assert stored is not None and (stored.body, stored.source) == (query, "apq")
     # from now on the hash is enough, for anyone, in this process or another
@@ -144,14 +155,14 @@ async def test_automatic_persisted_query_round_trip(
                 transport=httpx.ASGITransport(app=client_app), base_url="http://test"
             )
         response = await client.post("/graphql", json=hashed, headers=bearer(tokens["support"]))
-        assert response.json() == {"data": {"viewer": {"name": "Sam Support"}}}
+        assert _answer(response) == {"data": {"viewer": {"name": "Sam Support"}}}
     # Apollo's GET form: the extensions as a JSON query parameter
     response = await http.get(
         "/graphql",
         params={"extensions": json.dumps(hashed["extensions"])},
         headers={**bearer(tokens["ann"]), "Accept": "text/html, */*"},
     )
-    assert response.json() == {"data": {"viewer": {"name": "Ann"}}}
+    assert _answer(response) == {"data": {"viewer": {"name": "Ann"}}}
 
 
 async def test_an_invalid_document_with_its_hash_runs_and_is_not_registered(
@@ -177,7 +188,7 @@ async def test_trusted_documents_only(
     other = "{ viewer { name } }"
     # Support may send any text (it is then in the fast front's memory) ...
     response = await http.post("/graphql", json={"query": other}, headers=bearer(tokens["support"]))
-    assert response.json() == {"data": {"viewer": {"name": "Sam Support"}}}
+    assert _answer(response) == {"data": {"viewer": {"name": "Sam Support"}}}
     before = await dump(db)
     # ... nobody else may, nor register one, over POST, GET or APQ
     for request in (
@@ -223,7 +234,7 @@ async def test_documents_folder_registered_and_warm_at_startup(
                 json={"documentId": identifier, "variables": {"first": 2}},
                 headers=bearer(tokens["ann"]),
             )
-            assert response.json() == {"data": {"apps": {"totalCount": 0, "nodes": []}}}
+            assert _answer(response) == {"data": {"apps": {"totalCount": 0, "nodes": []}}}
             manifest = await client.get("/documents")
             assert manifest.json()["apps"] == identifier
         # the first request: answered by the fast front with a plan compiled at startup

@@ -22,7 +22,7 @@ CONNECT = app_mutation("connectProject", "ConnectProjectInput")
 
 TRAIL = """
 query ($id: ID!) {
-  app(id: $id) { auditTrail(first: 100) {
+  app(id: $id) { auditTrail(first: 100, orderBy: {field: OCCURRED_AT, direction: ASC}) {
     nodes { action production environmentId before after actor { id } } } }
 }"""
 

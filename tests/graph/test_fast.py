@@ -155,6 +155,16 @@ def assert_same(world: World, document: str, variables: dict[str, Any], viewer: 
 
 _GRAPHQL = schema._schema
 _FIRSTS = [None, 0, 1, 2, 3, 5, 100, 101, -1]
+_APP_FILTERS = [
+    "{hosting: ON_PREMISES}",
+    "{hosting: [MENDIX_CLOUD, ON_PREMISES], status: [DELIVERED]}",
+    "{status: []}",
+    "{risks: [LICENSE_EXPIRING, NO_ALERT_EMAIL]}",
+    "{risks: [TECHNICAL_CONTACT_WITHOUT_MENDIX_ID], licenseExpiresWithinDays: 400}",
+    '{licensePlan: ["Standard"], region: ["eu-1"]}',
+    "{licenseExpiresWithinDays: 0}",  # a typed error
+    '{search: "a"}',
+]
 
 
 class _Doc:
@@ -192,6 +202,14 @@ class _Doc:
             elif type_text == "[ID!]!":
                 chosen = self.draw(st.lists(st.sampled_from(self.ids), max_size=3))
                 parts.append(f"{name}: [{', '.join(f'{x!r}' for x in chosen)}]".replace("'", '"'))
+            elif type_text.endswith("Order") and self.draw(st.booleans()):  # AppOrder, ...
+                fields = _GRAPHQL.type_map[type_text].fields  # type: ignore[union-attr]
+                field = self.draw(st.sampled_from(sorted(fields["field"].type.of_type.values)))
+                direction = self.draw(st.sampled_from(["", "ASC", "DESC"]))
+                direction = f", direction: {direction}" if direction else ""
+                parts.append(f"orderBy: {{field: {field}{direction}}}")
+            elif type_text == "AppsFilter" and self.draw(st.booleans()):
+                parts.append(f"filter: {self.draw(st.sampled_from(_APP_FILTERS))}")
             elif type_text.endswith("!"):
                 return "SKIP"
         return f"({', '.join(parts)})" if parts else ""

@@ -43,7 +43,8 @@ query ($id: ID!) {
     licenses { licenseId expiresAt renewedBy }
     licenseExpansionRequests(first: 10) { totalCount nodes { licenseId namedUsers } }
     notifications(first: 10) { totalCount nodes { kind toEmail subject body status } }
-    auditTrail(first: 100) { nodes { action before after } }
+    auditTrail(first: 100, orderBy: {field: OCCURRED_AT, direction: ASC}) {
+      nodes { action before after } }
   }
 }"""
 

@@ -272,7 +272,9 @@ async def test_metrics_endpoint_refusals(store: Store, db: Any, support: PersonR
         from tests.helpers import dump
 
         before = await dump(db)
-        assert (await post(person_token, good)).status_code == 401
+        refused = await post(person_token, good)  # valid, but not a METRICS token
+        assert refused.status_code == 403
+        assert refused.json()["userErrors"][0]["code"] == "INSUFFICIENT_SCOPE"
         assert (await post("mxo_unknown", good)).status_code == 401
         assert (await post(node_token, b"{nope")).status_code == 400
         bad = {"environmentId": c.production, "samples": [{"category": "CPU", "value": 1}]}

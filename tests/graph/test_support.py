@@ -45,7 +45,8 @@ query ($id: ID!) {
   app(id: $id) {
     technicalContacts { id } teamMembers { id } version
     supportRequests(first: 10) { totalCount }
-    auditTrail(first: 100) { nodes { action actor { email } after } }
+    auditTrail(first: 100, orderBy: {field: OCCURRED_AT, direction: ASC}) {
+      nodes { action actor { email } after } }
   }
 }"""
 

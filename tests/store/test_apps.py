@@ -110,7 +110,7 @@ async def test_expected_version_is_part_of_the_condition(db: Any) -> None:
 async def test_listing_with_filters_and_keyset_pages(db: Any) -> None:
     for index in range(5):
         await _app(db, Hosting.MENDIX_CLOUD if index % 2 else Hosting.ON_PREMISES, f"app-{index}")
-    query = app_store.apps_query(hosting=Hosting.ON_PREMISES)
+    query = app_store.apps_query(hosting=[Hosting.ON_PREMISES])
     page = await app_store.list_apps(db, query, Window(first=2))
     assert [app.subdomain for app in page.items] == ["app-0", "app-2"]
     assert page.total_count == 3 and page.has_next_page
