@@ -2,9 +2,12 @@
 
 Engines: the embedded default (mongomock) always; the MongoDB at ``MONGODB_URI`` when set
 (each size in a fresh ``bench_<random>`` database, dropped afterwards). Data comes from
-``ownership.generate`` (bulk inserts). For each report it prints the best of a few runs, how
-it grows (ratio to its own 1k time) and how it compares with baselines measured in the same
-run on the same data: ``count`` (count_documents({})) and ``scan`` (read every app's _id).
+``ownership.generate`` (bulk inserts, rollups rebuilt). Each report is a GraphQL document
+executed in process as the API answers it (bench/dashboard.py), for Mendix Support and for
+a viewer on exactly 50 teams, plus the dashboard page's whole document. It prints the best
+of a few runs, how it grows (ratio to its own time at the first size) and how it compares
+with baselines measured in the same run on the same data: ``count`` (count_documents({}))
+and ``scan`` (read every app's _id).
 
     python -m bench.reports [--sizes 1000,10000,100000] [--repeat 3]
 """
@@ -17,83 +20,57 @@ import os
 import time
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from functools import partial
 from typing import Any
 
+from bench.dashboard import DOCUMENTS, VIEWER_APPS, execute, viewers
 from ownership.generate import generate
 from store import apps as app_store
-from store import reports, risks
 from store.db import Database, aggregate, ensure_indexes
-from store.pagination import Window
-from store.records import now
+from store.people import PersonRecord
 
 Job = Callable[[], Awaitable[Any]]
 
 
 async def _best(job: Job, repeat: int) -> float:
+    """The best of ``repeat`` runs; a job slower than a second runs once (the 100k scans).
+    The first run pays one-time costs (the embedded engine's load index is built on first
+    use); the best of several leaves those and garbage-collection pauses out."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         await job()
         times.append(time.perf_counter() - start)
+        if times[-1] > 1.0:
+            break
     return min(times)
 
 
-def _jobs(db: Database, viewer_scope: dict[str, Any], top_person: Any) -> dict[str, Job]:
+def _jobs(db: Database, support: PersonRecord, viewer: PersonRecord) -> dict[str, Job]:
     apps = db[app_store.COLLECTION]
 
     async def scan() -> None:  # read every app, through the same helper as the reports
         await aggregate(apps, [{"$project": {"_id": 1}}])
 
-    async def risk(name: str, scope: dict[str, Any] | None) -> None:
-        query = await reports.risk_query(db, name, scope or {})
-        await app_store.list_apps(db, query, Window(first=20))
-
-    async def expiring(scope: dict[str, Any] | None) -> None:
-        moment = now()
-        query = risks.expiring_licenses(moment, moment + timedelta(days=90))
-        await app_store.list_apps(
-            db, {"$and": [scope, query]} if scope else query, Window(first=20)
-        )
-
-    async def top(scope: dict[str, Any] | None) -> None:
-        await reports.top_contacts(db, scope, limit=20)
-        await reports.count_contacts(db, scope)
-
-    return {
+    jobs: dict[str, Job] = {
         "baseline: count": lambda: apps.count_documents({}),
         "baseline: scan": scan,
-        "summary (Support)": lambda: reports.summary(db, None),
-        "summary (viewer)": lambda: reports.summary(db, viewer_scope),
-        "top contacts p1+total (Support)": lambda: top(None),
-        "top contacts p1+total (viewer)": lambda: top(viewer_scope),
-        "person load (Support)": lambda: reports.contact_load(db, None, top_person),
-        "at risk: inactive p1+total": lambda: risk("inactive_contact", None),
-        "at risk: no MendixID p1+total": lambda: risk("contact_without_mendix_id", None),
-        "at risk: inactive (viewer)": lambda: risk("inactive_contact", viewer_scope),
-        "at risk: licenses 90d p1+total": lambda: expiring(None),
-        "at risk: licenses 90d (viewer)": lambda: expiring(viewer_scope),
-        "at risk: cloud no alerts p1+total": lambda: risk("cloud_without_alerts", None),
-        "at risk: manage by others p1+total": lambda: risk("foreign_manage_permissions", None),
-        "expiry timeline 12 months (Support)": lambda: risks.expiry_timeline(db, None, now(), 12),
-        "expiry timeline 12 months (viewer)": lambda: risks.expiry_timeline(
-            db, viewer_scope, now(), 12
-        ),
     }
+    for who, person in (("Support", support), (f"{VIEWER_APPS}-app viewer", viewer)):
+        for name, document in DOCUMENTS.items():
+            jobs[f"{name} ({who})"] = partial(execute, db, person, document)
+    return jobs
 
 
 async def _measure(db: Database, size: int, repeat: int) -> dict[str, float]:
     await ensure_indexes(db)
     start = time.perf_counter()
-    await generate(db, size, seed=size)
+    await generate(db, size, seed=size)  # bulk inserts, then the rollups rebuilt from them
     print(f"  generated {size:,} apps in {time.perf_counter() - start:.2f}s", flush=True)
-    (top, *_), _ = await reports.top_contacts(db, None, limit=1)
-    # a typical viewer: someone on a few teams (the 50th busiest technical contact)
-    page, _ = await reports.top_contacts(db, None, limit=50)
-    viewer_scope = app_store.visible_to(page[-1].id)
+    support, viewer = await viewers(db)
     results = {}
-    for name, job in _jobs(db, viewer_scope, top.id).items():
-        results[name] = await _best(job, repeat if size < 100_000 else 1)
+    for name, job in _jobs(db, support, viewer).items():
+        results[name] = await _best(job, repeat)
         print(f"    {name}: {results[name] * 1000:.1f} ms", flush=True)
     return results
 
@@ -127,21 +104,44 @@ def _report(engine: str, table: dict[int, dict[str, float]]) -> None:
     first = sizes[0]
     print(f"\n== {engine}: best time (ms); x{first // 1000}k = ratio to the {first:,}-app time;")
     print("   /scan = ratio to reading every app's _id at the same size")
-    header = f"{'report':34}" + "".join(f"{size:>10,}" for size in sizes)
+    header = f"{'report':48}" + "".join(f"{size:>10,}" for size in sizes)
     header += "".join(
         f"{'x' + str(first // 1000) + 'k@' + str(s // 1000) + 'k':>12}" for s in sizes[1:]
     )
     header += "".join(f"{'/scan@' + str(s // 1000) + 'k':>12}" for s in sizes)
     print(header)
     for name in table[first]:
-        row = f"{name:34}" + "".join(f"{table[s][name] * 1000:>10.1f}" for s in sizes)
+        row = f"{name:48}" + "".join(f"{table[s][name] * 1000:>10.1f}" for s in sizes)
         row += "".join(f"{table[s][name] / table[first][name]:>12.1f}" for s in sizes[1:])
         row += "".join(f"{table[s][name] / table[s]['baseline: scan']:>12.2f}" for s in sizes)
         print(row)
+    _targets(table)
 
 
-async def main(sizes: list[int], repeat: int) -> None:
-    engines: list[tuple[str, Callable[[], Awaitable[Any]]]] = [("embedded (mongomock)", _mock_db)]
+def _targets(table: dict[int, dict[str, float]]) -> None:
+    """Issue 15's targets at the largest size, each marked met or missed."""
+    first, last = min(table), max(table)
+    if first == last:
+        return
+    print(f"\n   targets at {last:,} apps (vs {first:,}):")
+    for name, seconds in table[last].items():
+        ratio = seconds / table[first][name]
+        if name.endswith("(Support)"):
+            verdict = "met" if ratio <= 1.5 else "MISSED"
+            print(f"   {verdict:6} x{ratio:<6.1f} <= 1.5   {name}")
+        elif "viewer" in name:
+            verdict = "met" if ratio <= 2 else "MISSED"
+            print(f"   {verdict:6} x{ratio:<6.1f} <= 2     {name}")
+    dashboard = table[last].get("DASHBOARD (whole document) (Support)")
+    if dashboard is not None:
+        verdict = "met" if dashboard <= 0.1 else "MISSED"
+        print(f"   {verdict:6} {dashboard * 1000:.0f} ms <= 100 ms   dashboard document (Support)")
+
+
+async def main(sizes: list[int], repeat: int, embedded: bool = True) -> None:
+    engines: list[tuple[str, Callable[[], Awaitable[Any]]]] = []
+    if embedded:
+        engines.append(("embedded (mongomock)", _mock_db))
     uri = os.environ.get("MONGODB_URI")
     if uri:
         engines.append(("MongoDB at MONGODB_URI", lambda: _real_db(uri)))
@@ -161,5 +161,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--no-embedded", action="store_true", help="only the MongoDB at MONGODB_URI"
+    )
     args = parser.parse_args()
-    asyncio.run(main([int(size) for size in args.sizes.split(",")], args.repeat))
+    sizes = [int(size) for size in args.sizes.split(",")]
+    asyncio.run(main(sizes, args.repeat, embedded=not args.no_embedded))

@@ -163,6 +163,21 @@ async def _with_store(
         await action(store)
 
 
+async def _rollups(settings: Settings, command: str) -> int:
+    from store import rollup_reads
+
+    async with exclusive_data(settings, f"rollups {command}") as store:
+        if command == "rebuild":
+            await rollup_reads.rebuild(store.db)
+            print("Rebuilt the rollups from the apps")
+            return 0
+        differences = await rollup_reads.verify(store.db)
+    for line in differences:
+        print(line)
+    print("Rollups differ from the apps" if differences else "Rollups equal the apps")
+    return 1 if differences else 0
+
+
 def _documents(args: argparse.Namespace) -> Any:
     """``documents add FILE...`` / ``documents list`` as an action on the open store."""
     from graph.documents import Registry
@@ -213,6 +228,10 @@ def main(argv: list[str] | None = None) -> int:
     notices_sub.add_parser(
         "run", help="queue due notices once and deliver the outbox (SMTP_HOST, if set)"
     )
+    rollups_cmd = commands.add_parser("rollups", help="Support's report counters")
+    rollups_sub = rollups_cmd.add_subparsers(dest="rollups_command", required=True)
+    rollups_sub.add_parser("verify", help="compare with a direct aggregation (exit 1 on drift)")
+    rollups_sub.add_parser("rebuild", help="recompute from the apps (while nothing changes)")
     documents_cmd = commands.add_parser(
         "documents", help="trusted documents: operations clients send by ID (documentId)"
     )
@@ -273,6 +292,8 @@ def main(argv: list[str] | None = None) -> int:
                 )
 
         asyncio.run(_with_store(settings, "notices run", notices))
+    elif args.command == "rollups":
+        return asyncio.run(_rollups(settings, args.rollups_command))
     elif args.command == "documents":
         command = f"documents {args.documents_command}"
         asyncio.run(_with_store(settings, command, _documents(args)))

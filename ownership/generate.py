@@ -22,7 +22,7 @@ from ownership.generate_cloud import add_embedded
 from store import alerts as alert_store
 from store import apps as app_store
 from store import audit as audit_store
-from store import bulk
+from store import bulk, rollup_reads
 from store import people as people_store
 from store import support as support_store
 from store.apps import AppStatus, Hosting
@@ -155,4 +155,5 @@ async def generate(db: Database, apps: int, seed: int = 1) -> Generated:
     await bulk.insert_trusted(db[audit_store.COLLECTION], activity.audit)
     await bulk.insert_trusted(db[support_store.COLLECTION], activity.requests)
     await bulk.insert_trusted(db[alert_store.COLLECTION], activity.alerts)
+    await rollup_reads.rebuild(db)  # bulk inserts bypass the per-change rollup deltas
     return Generated(people=len(everyone), apps=len(app_docs))

@@ -7,6 +7,7 @@ from bson import ObjectId
 from store import apps as app_store
 from store import audit as audit_store
 from store import people as people_store
+from store import rollups as rollup_store
 from store.audit import AuditEventRecord
 from store.db import Database
 from store.pagination import Page, Window
@@ -31,8 +32,9 @@ async def person_events(
 
 
 async def finish_pending(db: Database) -> int:
-    """Move every event a crash left pending into the trail (the periodic task)."""
-    return await audit_store.drain_all(db)
+    """Move every event a crash left pending into the trail, and apply the rollup deltas a
+    crash left pending (the periodic task)."""
+    return await audit_store.drain_all(db) + await rollup_store.drain_all(db)
 
 
 async def visible_events(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from resolvers.ids import decode
 from resolvers.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE
 from store import reports as report_store
 from store import risks as risk_store
+from store import rollup_reads
 from store.apps import AppRecord
 from store.db import Database
 from store.pagination import Page, Window
@@ -45,7 +47,10 @@ class LoadPage:
 
 
 async def summary(db: Database, viewer: PersonRecord) -> list[SummaryRow]:
-    return await report_store.summary(db, app_scope(viewer))
+    scope = app_scope(viewer)
+    if scope is None:  # Support: every app, from the rollups (store/rollups.py)
+        return await rollup_reads.summary(db)
+    return await report_store.summary(db, scope)
 
 
 async def regions(db: Database, viewer: PersonRecord) -> list[str]:
@@ -87,15 +92,23 @@ async def top_contacts(
         )
     key = _decode_load_cursor(after) if after is not None else None
     scope = app_scope(viewer)
-    items, more = await report_store.top_contacts(
-        db, scope, limit=size, descending=order is ContactOrder.APP_COUNT_DESC, after=key
-    )
+    descending = order is ContactOrder.APP_COUNT_DESC
+    if scope is None:  # Support: every app, from the rollups
+        (items, more), total = await asyncio.gather(
+            rollup_reads.top_contacts(db, limit=size, descending=descending, after=key),
+            rollup_reads.count_contacts(db),
+        )
+    else:
+        items, more = await report_store.top_contacts(
+            db, scope, limit=size, descending=descending, after=key
+        )
+        total = await report_store.count_contacts(db, scope)
     return LoadPage(
         items=items,
         cursors=[encode_load_cursor(item) for item in items],
         has_next_page=more,
         has_previous_page=key is not None,
-        total_count=await report_store.count_contacts(db, scope),
+        total_count=total,
     )
 
 
@@ -107,7 +120,10 @@ async def contact_load(db: Database, viewer: PersonRecord, person_id: str) -> Co
     [person] = await people_cases.visible_people(db, viewer, [key])
     if person is None:
         return None
-    return await report_store.contact_load(db, app_scope(viewer), key)
+    scope = app_scope(viewer)
+    if scope is None:
+        return await rollup_reads.contact_load(db, key)
+    return await report_store.contact_load(db, scope, key)
 
 
 MAX_DAYS = app_views.MAX_DAYS
@@ -137,4 +153,7 @@ async def expiry_timeline(db: Database, viewer: PersonRecord, months: int) -> li
     """Visible licenses expiring per month, this month and the next ``months - 1`` (1..120)."""
     if not 1 <= months <= MAX_MONTHS:
         fail(ErrorCode.INVALID_INPUT, f"`months` must be between 1 and {MAX_MONTHS}", ["months"])
-    return await risk_store.expiry_timeline(db, app_scope(viewer), now(), months)
+    scope = app_scope(viewer)
+    if scope is None:  # month counters: a month's label never changes as days pass
+        return await rollup_reads.expiry_timeline(db, now(), months)
+    return await risk_store.expiry_timeline(db, scope, now(), months)

@@ -9,6 +9,7 @@ right and the version it read, and pushes the change's audit events into the app
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from store.cloud import EnvironmentRecord, GrantRecord
 from store.db import Database, Document
 from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
+
+log = logging.getLogger(__name__)
 
 COLLECTION = "apps"
 # the soonest future license expiry, kept in the document (store/licenses.py); NO_EXPIRY when
@@ -178,15 +181,19 @@ async def create_app(
         "licenses": [],
         NEXT_EXPIRY: NO_EXPIRY,
     }
+    from store import rollups  # it builds on this module's records
+
     record = AppRecord.model_validate(doc)
     if events is not None:
         doc[PENDING] = [
             {**event, "app_id": record.id, "version": record.version} for event in events(record)
         ]
+    doc[rollups.PENDING] = [rollups.entry(None, record)]  # counted with the insert itself
     try:
         await _apps(db).insert_one(doc)
     except DuplicateKeyError:
         raise DuplicateSubdomain() from None
+    await _drain_rollups(db, record.id)
     return record
 
 
@@ -316,16 +323,49 @@ async def apply_change(
     """
     if write is not None:
         return await _apply_recorded(db, precondition, update, derive, expected_version, write)
-    query: Document = {"_id": app_id, **precondition}
-    if expected_version is not None:
-        query["version"] = expected_version
-    before = await _apps(db).find_one_and_update(
-        query, {**update, "$inc": {"version": 1}}, return_document=ReturnDocument.BEFORE
-    )
-    if before is None:
-        return None
-    old = AppRecord.model_validate(before)
-    return Change(old, old.model_copy(update={**derive(old), "version": old.version + 1}))
+    # unrecorded (store-level callers): pinned to the version read, so the rollup delta
+    # pushed with it describes exactly the state it replaced; another change in between is
+    # read again, a broken precondition is a refusal
+    for _ in range(_ATTEMPTS):
+        found = await _apps(db).find_one({"_id": app_id})
+        if found is None:
+            return None
+        old = AppRecord.model_validate(found)
+        if expected_version is not None and old.version != expected_version:
+            return None
+        new = old.model_copy(update={**derive(old), "version": old.version + 1})
+        query: Document = {"_id": app_id, "version": old.version, **precondition}
+        full = _with_rollup({**update, "$inc": {"version": 1}}, old, new)
+        if await _apps(db).find_one_and_update(query, full, {"_id": 1}) is not None:
+            await _drain_rollups(db, app_id)
+            return Change(old, new)
+        moved = await _apps(db).find_one({"_id": app_id}, {"version": 1})
+        if moved is None or moved["version"] == old.version:
+            return None
+    return None
+
+
+_ATTEMPTS = 25
+
+
+def _with_rollup(update: Document, before: AppRecord, after: AppRecord) -> Document:
+    """``update`` that also pushes the change's rollup delta (store/rollups.py)."""
+    from store import rollups  # it builds on this module's records
+
+    full: Document = {key: dict(value) for key, value in update.items()}  # a copy to add to
+    pending = rollups.entry(before, after)
+    if pending is not None:
+        full.setdefault("$push", {})[rollups.PENDING] = {"$each": [pending]}
+    return full
+
+
+async def _drain_rollups(db: Database, app_id: ObjectId) -> None:
+    from store import rollups
+
+    try:
+        await rollups.drain(db, app_id)
+    except Exception:  # committed either way: the periodic task applies it
+        log.warning("Rollup delta of app %s left pending; the periodic task applies it", app_id)
 
 
 async def _apply_recorded(
@@ -345,13 +385,13 @@ async def _apply_recorded(
     query: Document = {"_id": base.id, "version": base.version, **precondition}
     if write.authority:
         query = {"$and": [query, write.authority]}
-    full: Document = {key: dict(value) for key, value in update.items()}
-    full["$inc"] = {"version": 1}
+    full = _with_rollup({**update, "$inc": {"version": 1}}, base, planned.after)
     if events:
         full.setdefault("$push", {})[PENDING] = {"$each": events}
     after = await _apps(db).find_one_and_update(query, full, return_document=ReturnDocument.AFTER)
     if after is None:
         return None
+    await _drain_rollups(db, base.id)
     return Change(base, AppRecord.model_validate(after))
 
 

@@ -26,10 +26,11 @@ async def ensure_indexes(db: Database) -> None:
         people,
         ratelimits,
         reports,
+        rollups,
         support,
         tokens,
     )
 
     modules = (people, apps, audit, tokens, licenses, notifications, support, maintenance)
-    for module in (*modules, alerts, events, reports, ratelimits, orders):
+    for module in (*modules, alerts, events, reports, ratelimits, orders, rollups):
         await module.ensure_indexes(db)

@@ -15,6 +15,7 @@ async builder of the filter document, so the app list (keyset paging, ``totalCou
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from bson import ObjectId
@@ -69,19 +70,22 @@ def _match(scope: Document | None) -> list[Document]:
 async def summary(db: Database, scope: Document | None) -> list[SummaryRow]:
     """Apps by hosting type x status (every combination, zeros included).
 
-    One count per combination, concurrently, rather than a ``$group`` over every app: for
-    Support each is a count over the ``hosting_status`` index alone (no documents read); for a
-    viewer each reads only their apps through the ``member_ids`` / ``account_executive_id``
-    indexes. The combinations are the two enums, so this stays four counts.
+    For a viewer: one read of their apps' hosting and status through the ``member_ids`` /
+    ``account_executive_id`` indexes (work proportional to their apps; one pass on the
+    embedded engine), counted here. For every app (``scope`` None, Support's direct
+    aggregation, which ``rollups verify`` compares with): one count per combination over the
+    ``hosting_status`` index alone, concurrently.
     """
     apps = db[app_store.COLLECTION]
     cells = [(hosting, status) for hosting in Hosting for status in AppStatus]
-    counts = await asyncio.gather(
-        *(
-            apps.count_documents(_scoped(scope, {"hosting": h.value, "status": s.value}))
-            for h, s in cells
+    if scope:
+        docs = await apps.find(scope, {"_id": 0, "hosting": 1, "status": 1}).to_list(None)
+        found = Counter((doc["hosting"], doc["status"]) for doc in docs)
+        counts = [found[(h.value, s.value)] for h, s in cells]
+    else:
+        counts = await asyncio.gather(
+            *(apps.count_documents({"hosting": h.value, "status": s.value}) for h, s in cells)
         )
-    )
     return [
         SummaryRow(_id=ObjectId(), hosting=hosting, status=status, count=count)
         for (hosting, status), count in zip(cells, counts, strict=True)

@@ -9,6 +9,7 @@ from typing import Any
 from bson import ObjectId
 
 from resolvers.ids import decode
+from store import rollup_reads
 from store.people import PersonRecord
 from tests.helpers import create_app, gql, make_person, pid, run
 
@@ -60,6 +61,7 @@ async def _assert_trail_replays(db: Any, viewer: PersonRecord, app_id: str) -> N
     ]
     assert state["member_ids"] == [pid_of(key) for key in stored["member_ids"]]
     assert stored["version"] == len(events)
+    assert await rollup_reads.verify(db) == []  # each change counted once (docs/rollups.md)
 
 
 def pid_of(key: ObjectId) -> str:

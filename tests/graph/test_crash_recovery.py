@@ -17,6 +17,7 @@ from resolvers.ids import decode
 from store import approvals as approval_store
 from store import apps as app_store
 from store import audit as audit_store
+from store import rollup_reads
 from store.people import PersonRecord
 from store.records import now
 from tests.graph.test_support import APPROVE, SUBMIT, World, call, contact_change
@@ -76,6 +77,7 @@ async def test_crash_before_the_drain(
     assert await pending(db, "apps", key) == []
     again = (await gql(db, support, TRAIL, {"id": app["id"]}))["app"]["auditTrail"]
     assert again == trail
+    assert await rollup_reads.verify(db) == []
 
 
 async def test_crash_in_the_middle_of_the_drain(
@@ -103,6 +105,7 @@ async def test_crash_in_the_middle_of_the_drain(
     await recover(db)
     assert await stored_events(db, app["id"]) == ["APP_CREATED", "TEAM_MEMBER_ADDED"]
     assert await pending(db, "apps", key) == []
+    assert await rollup_reads.verify(db) == []
 
 
 async def test_request_cancelled_after_the_write(
@@ -127,6 +130,7 @@ async def test_request_cancelled_after_the_write(
     assert stored is not None and member.id in stored.member_ids
     await recover(db)
     assert await stored_events(db, app["id"]) == ["APP_CREATED", "TEAM_MEMBER_ADDED"]
+    assert await rollup_reads.verify(db) == []
 
 
 # --- support approval: claim -> app update -> email -> mark APPROVED -> drain ---------------
@@ -222,6 +226,7 @@ async def test_approval_survives_a_crash_at_each_step(
     assert await approval_state(world, request["id"]) == expected
     await recover(world.db)  # running it again changes nothing
     assert await approval_state(world, request["id"]) == expected
+    assert await rollup_reads.verify(world.db) == []
 
 
 async def test_slow_approver_whose_claim_was_taken_over(
