@@ -79,7 +79,7 @@ def _cpu_seconds(pid: int) -> float:
 
 
 def overhead(size: int, seconds: float, port: int) -> None:
-    from bench.reads import _load, _wait_ready
+    from bench.reads import http_load, wait_ready
 
     runs = [("tiny", TINY, {}), ("nested 100", NESTED_100, {"first": 100})]
     rates: dict[tuple[str, str], float] = {}
@@ -88,11 +88,11 @@ def overhead(size: int, seconds: float, port: int) -> None:
     for label, protection, log in CONFIGS * 2:  # alternately, twice each
         server = _server(size, port, protection, log)
         try:
-            token = _wait_ready(server, port)
+            token = wait_ready(server, port)
             for query, document, variables in runs:
                 body = json.dumps({"query": document, "variables": variables})
                 before = _cpu_seconds(server.pid)
-                rate = _load(port, token, body, seconds)
+                rate = http_load(port, token, body, seconds)
                 spent = cpu.setdefault((query, label), [0.0, 0.0])
                 spent[0] += _cpu_seconds(server.pid) - before
                 spent[1] += rate * seconds

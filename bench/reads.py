@@ -395,7 +395,7 @@ def http(size: int, seconds: float, port: int) -> None:
         )
         plain = data.startswith("plain")
         try:
-            token = _wait_ready(server, port)
+            token = wait_ready(server, port)
             rates: list[float | None] = []
             for label, document, variables in runs:
                 if plain and label == "dashboard":
@@ -404,7 +404,7 @@ def http(size: int, seconds: float, port: int) -> None:
                 if document == NESTED_1000:
                     variables = {} if plain else _thousand_cursors(port, token)
                 body = json.dumps({"query": document, "variables": variables})
-                rates.append(_load(port, token, body, seconds))
+                rates.append(http_load(port, token, body, seconds))
         finally:
             server.terminate()
             try:
@@ -444,7 +444,7 @@ def _thousand_cursors(port: int, token: str) -> dict[str, str | None]:
     return cursors
 
 
-def _wait_ready(server: subprocess.Popen[str], port: int) -> str:
+def wait_ready(server: subprocess.Popen[str], port: int) -> str:
     import httpx
 
     assert server.stdout is not None
@@ -460,7 +460,7 @@ def _wait_ready(server: subprocess.Popen[str], port: int) -> str:
     raise RuntimeError("server did not start")
 
 
-def _load(port: int, token: str, body: str, seconds: float) -> float:
+def http_load(port: int, token: str, body: str, seconds: float) -> float:
     url = f"http://127.0.0.1:{port}/graphql"
     if shutil.which("wrk"):
         script = f"/tmp/bench-reads-{os.getpid()}.lua"

@@ -76,7 +76,7 @@ def _insufficient_scope() -> Response:
     )
 
 
-def _node_viewer() -> PersonRecord:
+def node_viewer() -> PersonRecord:
     """Who a cloud node's request runs as: nobody, so it sees no app and no person; only
     ``reportMetrics`` (which reads ``Context.node_app_id``) does anything for it."""
     return PersonRecord.model_validate(
@@ -168,7 +168,7 @@ class GraphQLView(GraphQL[Context, None]):
         if not credential.may_use_graphql:
             request.state.refused_scope = True
             return None
-        viewer = credential.person or _node_viewer()
+        viewer = credential.person or node_viewer()
         accept = request.headers.get("accept", "")
         request.state.media_type = (
             GRAPHQL_RESPONSE if GRAPHQL_RESPONSE in accept else "application/json"

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from graph.context import Context, Loaders
-from graph.http import _node_viewer
+from graph.http import node_viewer
 from resolvers.errors import UserErrors
 from resolvers.ids import encode
 from resolvers.live import EventHub
@@ -100,7 +100,7 @@ def metrics_endpoint(db_of: Any, hub_of: Any) -> Any:
         hub: EventHub | None = hub_of(request)
         context = Context(
             db=db,
-            viewer=_node_viewer(),
+            viewer=node_viewer(),
             loaders=Loaders.create(db),
             hub=hub,
             node_app_id=app_id,

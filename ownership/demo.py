@@ -30,7 +30,7 @@ CONTACT_EMAIL = "tess.turner@acme.example"
 DEMO_VIEWERS = (("Support", SUPPORT_EMAIL), ("Technical contact", CONTACT_EMAIL))
 DEMO_TOKENS_FILE = "demo-tokens.json"
 
-_FIRST = [
+FIRST_NAMES = [
     "Ada",
     "Ben",
     "Chloe",
@@ -52,7 +52,7 @@ _FIRST = [
     "Sofie",
     "Timo",
 ]
-_LAST = [
+LAST_NAMES = [
     "Jansen",
     "de Vries",
     "Bakker",
@@ -74,7 +74,7 @@ _LAST = [
     "Willems",
     "Hoekstra",
 ]
-_APPS = [
+APP_NAMES = [
     "Claims Portal",
     "Fleet Tracker",
     "HR Onboarding",
@@ -134,7 +134,7 @@ async def load_demo(db: Database, apps: int = 36, seed: int = 7) -> dict[str, An
     ]
     people = [tess]
     for index in range(24):
-        first, last = _FIRST[index % 20], _LAST[(index * 7) % 20]
+        first, last = FIRST_NAMES[index % 20], LAST_NAMES[(index * 7) % 20]
         handle = f"{first}.{last}".lower().replace(" ", "")
         mendix_id = None if index % 5 == 4 else f"{handle}{index}"
         people.append(
@@ -151,7 +151,7 @@ async def load_demo(db: Database, apps: int = 36, seed: int = 7) -> dict[str, An
         contact = tess if index % 6 == 0 else rng.choice(people)
         if index == 1:
             contact = no_mendix[0]  # the app still ORDERED: its contact has no MendixID yet
-        name = f"{_APPS[index % len(_APPS)]} {_WORDS[index // len(_APPS)]}"
+        name = f"{APP_NAMES[index % len(APP_NAMES)]} {_WORDS[index // len(APP_NAMES)]}"
         app = await call(
             app_cases.create_app,
             name=name,

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from bson import ObjectId
 
-from ownership.demo import _APPS, _FIRST, _LAST, SUPPORT_EMAIL
+from ownership.demo import APP_NAMES, FIRST_NAMES, LAST_NAMES, SUPPORT_EMAIL
 from ownership.generate_activity import add_activity
 from ownership.generate_cloud import add_embedded
 from store import alerts as alert_store
@@ -44,7 +44,7 @@ class Collision(Exception):
 
 
 def _person(rng: random.Random, index: int, tag: str, created: datetime) -> Document:
-    first, last = rng.choice(_FIRST), rng.choice(_LAST)
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     handle = f"{first}.{last}".lower().replace(" ", "")
     doc: Document = {
         "_id": ObjectId(),
@@ -77,7 +77,7 @@ def _app(
         members.add(people[rng.randrange(len(people))]["_id"])
     ordered_at = _START + timedelta(minutes=rng.randrange(3 * 365 * 24 * 60))
     delivered = ready and rng.random() < 0.85
-    name = f"{rng.choice(_APPS)} {index}"
+    name = f"{rng.choice(APP_NAMES)} {index}"
     return {
         "_id": ObjectId(),
         "name": name,
@@ -121,7 +121,7 @@ async def generate(db: Database, apps: int, seed: int = 1) -> Generated:
         {
             "_id": ObjectId(),
             "email": f"ae{index}.{tag}@mendix.example",
-            "name": f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
+            "name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
             "mendix_id": f"ae{index}.{tag}",
             "status": PersonStatus.ACTIVE.value,
             "roles": [],

@@ -55,3 +55,31 @@ def test_layers_import_one_way() -> None:
         if module.split(".")[0] in banned
     ]
     assert offenders == [], "\n".join(offenders)
+
+
+def test_mongo_operators_stay_in_the_store() -> None:
+    """resolvers/ states rules and rights; how they are asked of MongoDB is store/'s."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.value}"
+        for path in sorted((ROOT / "resolvers").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and len(node.value) > 1
+        and node.value[0] == "$"
+        and node.value[1].isalpha()
+    ]
+    assert offenders == [], "\n".join(offenders)
+
+
+def test_private_names_stay_in_their_module() -> None:
+    """``from x import _name`` across modules reaches into another module's privates."""
+    offenders = [
+        f"{path.relative_to(ROOT)}:{node.lineno} imports {alias.name} from {node.module}"
+        for path in _sources()
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+        if alias.name.startswith("_") and not alias.name.startswith("__")
+    ]
+    assert offenders == [], "\n".join(offenders)

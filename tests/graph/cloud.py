@@ -120,14 +120,14 @@ async def refused(
 
 async def as_node(db: Any, app_id: str | ObjectId, document: str, variables: dict[str, Any]) -> Any:
     """Execute as the cloud node of ``app_id`` (what a node token gives over HTTP)."""
-    from graph.http import _node_viewer
+    from graph.http import node_viewer
 
     key = decode(app_id, "App") if isinstance(app_id, str) else app_id
     result = await schema.execute(
         document,
         variable_values=variables,
         context_value=Context(
-            db=db, viewer=_node_viewer(), loaders=Loaders.create(db), node_app_id=key
+            db=db, viewer=node_viewer(), loaders=Loaders.create(db), node_app_id=key
         ),
     )
     assert result.errors is None, result.errors
