@@ -3,6 +3,7 @@ order read whole and walked page by page both ways must be the independently sor
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -122,6 +123,7 @@ async def test_support_requests_by_update(db: Any, support: PersonRecord) -> Non
 
     key = decode(oldest["id"], "SupportRequest")
     assert key is not None
+    await asyncio.sleep(0.01)  # stored times have millisecond precision: update a later one
     assert await support_store.add_comment(
         db, key, support.id, "Looking into it", RequestStatus.NEW
     )
