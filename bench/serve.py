@@ -31,7 +31,7 @@ from starlette.routing import Route
 
 from bench.seed import seed
 from graph.app import create_app
-from resolvers import apps as app_cases
+from resolvers import app_views as app_cases
 from store import people as people_store
 from store.db import Store, ensure_indexes
 
@@ -43,11 +43,16 @@ async def serve_from_memory(db: object) -> None:
     people = {p.id: p for p in await people_store.get_people(db, [d["_id"] for d in everyone])}
 
     async def list_apps(
-        db: object, viewer: object, filters: dict, window: object, fields: object = None
+        db: object,
+        viewer: object,
+        filters: dict,
+        window: object,
+        fields: object = None,
+        **fixed: object,
     ) -> object:
-        key = (viewer.id, tuple(sorted(filters.items())), window, fields)  # type: ignore[attr-defined]
+        key = (viewer.id, repr(filters), window, fields, repr(fixed))  # type: ignore[attr-defined]
         if key not in pages:
-            pages[key] = await real_list(db, viewer, filters, window, fields)  # type: ignore[arg-type]
+            pages[key] = await real_list(db, viewer, filters, window, fields, **fixed)  # type: ignore[arg-type]
         return pages[key]
 
     async def get_people(db: object, keys: list[object]) -> list[object]:
