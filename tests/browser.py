@@ -14,6 +14,7 @@ import re
 import socket
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,32 +93,45 @@ async def _seed(db: Any, site: Site) -> None:
         site.tokens[key] = await tokens.create_token(db, person.id)
 
 
-@pytest.fixture(scope="module")
-def site() -> Iterator[Site]:
+@contextmanager
+def served(make_app: Callable[[str], Any], ws: str = "none", wait: float = 60) -> Iterator[str]:
+    """Serve the app ``make_app(url)`` builds with uvicorn in a thread on a free loopback
+    port, waiting up to ``wait`` seconds for it to start; yields the URL."""
     import uvicorn
-
-    from graph.app import create_app
-    from store.db import connect
 
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
-    site = Site(url=f"http://127.0.0.1:{sock.getsockname()[1]}")
-    app = create_app(lambda: connect(None), lambda store: _seed(store.db, site))
-    config = uvicorn.Config(app, log_level="warning", ws="none", lifespan="on")
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    config = uvicorn.Config(make_app(url), log_level="warning", ws=ws, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
     thread.start()
     try:
-        for _ in range(1200):
+        for _ in range(round(wait / 0.05)):
             if server.started or not thread.is_alive():
                 break
             threading.Event().wait(0.05)
         assert server.started, "uvicorn did not start"
-        yield site
+        yield url
     finally:
         server.should_exit = True
         thread.join(timeout=10)
         sock.close()
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[Site]:
+    from graph.app import create_app
+    from store.db import connect
+
+    site = Site(url="")
+
+    def make_app(url: str) -> Any:
+        site.url = url
+        return create_app(lambda: connect(None), lambda store: _seed(store.db, site))
+
+    with served(make_app):
+        yield site
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,10 @@ Also: the demo banner's ``export TOKEN=...`` line gives a working token.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 import shutil
-import socket
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +25,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from tests.browser import served
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
@@ -82,29 +81,17 @@ async def _seed(db: Any, demo: Demo) -> None:
 
 @pytest.fixture
 def demo() -> Iterator[Demo]:
-    import uvicorn
-
     from graph.app import create_app
     from store.db import connect
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    demo = Demo(url=f"http://127.0.0.1:{sock.getsockname()[1]}")
-    app = create_app(lambda: connect(None), lambda store: _seed(store.db, demo))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws="none", lifespan="on"))
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
-    thread.start()
-    try:
-        for _ in range(600):
-            if server.started or not thread.is_alive():
-                break
-            threading.Event().wait(0.05)
-        assert server.started, "uvicorn did not start"
+    demo = Demo(url="")
+
+    def make_app(url: str) -> Any:
+        demo.url = url
+        return create_app(lambda: connect(None), lambda store: _seed(store.db, demo))
+
+    with served(make_app, wait=30):
         yield demo
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def _run_graphql(demo: Demo, block: Block) -> None:

@@ -5,9 +5,7 @@ Headers editor, then a subscription over graphql-ws that receives an alert."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,7 +16,7 @@ import httpx
 import pytest
 
 from graph import ide
-from tests.browser import ARGS, CHROMIUM
+from tests.browser import ARGS, CHROMIUM, served
 
 QUERY = "{ viewer { name isSupport } apps(first: 3) { totalCount } }"
 SUBSCRIPTION = "subscription { alertRaised { category status environmentName } }"
@@ -51,32 +49,20 @@ async def _seed(db: Any, site: Site) -> None:
 
 @pytest.fixture
 def site() -> Iterator[Site]:
-    import uvicorn
-
     from graph.app import create_app
     from store.db import connect
 
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    site = Site(url=f"http://127.0.0.1:{sock.getsockname()[1]}")
-    site.app = create_app(
-        lambda: connect(None), lambda store: _seed(store.db, site), poll_interval=0.05
-    )
-    config = uvicorn.Config(site.app, log_level="warning", ws="websockets-sansio", lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])))
-    thread.start()
-    try:
-        for _ in range(600):
-            if server.started or not thread.is_alive():
-                break
-            threading.Event().wait(0.05)
-        assert server.started, "uvicorn did not start"
+    site = Site(url="")
+
+    def make_app(url: str) -> Any:
+        site.url = url
+        site.app = create_app(
+            lambda: connect(None), lambda store: _seed(store.db, site), poll_interval=0.05
+        )
+        return site.app
+
+    with served(make_app, ws="websockets-sansio", wait=30):
         yield site
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        sock.close()
 
 
 def _require_browser_and_assets() -> None:
