@@ -9,6 +9,7 @@ file (snapshot + journal) in store/snapshot.py and store/journal.py, the lock in
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,33 @@ async def aggregate(collection: Any, pipeline: list[Document]) -> list[Document]
     if inspect.isawaitable(cursor):
         cursor = await cursor
     return list(await cursor.to_list(None))
+
+
+async def find_all(collection: Any, query: Document, fields: list[str]) -> list[Document]:
+    """Every document matching ``query``, with only the top-level ``fields`` it has. The
+    embedded engine reads the candidates of its index (store/embedded_index.py)."""
+    from store import embedded_index
+
+    found = embedded_index.find_all(collection, query)
+    if found is not None:
+        await asyncio.sleep(0)  # a turn for other tasks, as the engine's reads give
+    else:
+        projection = {name: 1 for name in fields} | {"_id": int("_id" in fields)}
+        found = await collection.find(query, projection).to_list(None)
+    return [{name: doc[name] for name in fields if name in doc} for doc in found]
+
+
+async def distinct(collection: Any, key: str, query: Document) -> list[Any]:
+    """``collection.distinct(key, query)``; on the embedded engine over its index's
+    candidates (store/embedded_index.py)."""
+    from store import embedded_index
+
+    found = embedded_index.find_all(collection, query)
+    values = None if found is None else embedded_index.distinct(found, key)
+    if values is not None:
+        await asyncio.sleep(0)
+        return values
+    return list(await collection.distinct(key, query))
 
 
 async def watch(collection: Any, pipeline: list[Document]) -> Any:

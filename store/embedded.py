@@ -8,7 +8,10 @@ MongoDB, where the caller runs its ordinary indexed query.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from weakref import WeakKeyDictionary
 
 from bson import ObjectId
 
@@ -32,11 +35,26 @@ def mock_aggregate(mock: Any, pipeline: list[Document]) -> list[Document]:
     # the rest of the pipeline with mongomock's own stages.
     from mongomock.aggregate import process_pipeline
 
+    # With an index (store/embedded_index.py: apps and people) the $match reads only its
+    # candidates (a viewer's apps); the stages get copies, as mongomock's find gives them.
+    from store import embedded_index
+
     first = pipeline[0] if pipeline else {}
     match = first.get("$match") if list(first) == ["$match"] else None
     rest = pipeline[1:] if match is not None else pipeline
-    docs = mock.find(match or {})._compute_results()
+    found = embedded_index.find(mock, match) if match else None
+    docs = _copies(found, rest) if found is not None else mock.find(match or {})._compute_results()
     return list(process_pipeline(docs, mock.database, rest, None))
+
+
+def _copies(docs: list[Document], stages: list[Document]) -> list[Document]:
+    """Copies of ``docs`` for the pipeline ``stages``: only the keys a leading inclusion
+    ``$project`` keeps (the apps' embedded environments and grants are most of a document)."""
+    project = stages[0].get("$project") if stages and list(stages[0]) == ["$project"] else None
+    if not isinstance(project, dict) or not all(value in (0, 1) for value in project.values()):
+        return copy.deepcopy(docs)
+    keys = {path.split(".")[0] for path, value in project.items() if value} | {"_id"}
+    return [{key: copy.deepcopy(doc[key]) for key in keys if key in doc} for doc in docs]
 
 
 # --- the embedded engine's $in over many ObjectIds --------------------------------------------
@@ -143,3 +161,97 @@ def mock_stored_many(
     if mock is None:
         return None
     return [mock_stored(db, collection, key)[1] for key in keys]
+
+
+# --- write notifications and ``_id`` lookups (for store/embedded_index.py) -----------------
+# Every write of mongomock ends in its per-collection document store (``__setitem__`` and
+# ``__delitem__``: inserts, upserts, deletes, rollbacks, TTL expiry) or changes a stored
+# document in place and then checks it against the unique indexes (``_ensure_uniques``, once
+# per changed document), as store/capture.py describes. Those three methods are wrapped here,
+# once, at import (before any store is opened, so store/capture.py's per-collection wrapper
+# of ``_ensure_uniques`` calls this one): after each, the collection's watcher (if one was
+# registered with :func:`watch`) is told the document's key, synchronously, inside the write.
+# A collection without a watcher pays one dictionary lookup per write. mongomock's document
+# iterator is wrapped too: a filter that pins one ObjectId ``_id`` reads that key.
+
+_WATCHERS: WeakKeyDictionary[Any, Callable[[Any], None]] = WeakKeyDictionary()
+
+
+def watch(store: Any, on_write: Callable[[Any], None]) -> None:
+    """Call ``on_write(key)`` after every write of a document of ``store`` (a mongomock
+    ``CollectionStore``) until :func:`unwatch`."""
+    _WATCHERS[store] = on_write
+
+
+def unwatch(store: Any) -> None:
+    _WATCHERS.pop(store, None)
+
+
+def _notify(store: Any, key: Any) -> None:
+    watcher = _WATCHERS.get(store) if _WATCHERS else None
+    if watcher is not None:
+        watcher(key)
+
+
+def _pinned_id(query: Any) -> ObjectId | None:
+    """The ObjectId a filter's top level (or one of its top-level ``$and`` parts) requires
+    ``_id`` to equal, if any."""
+    if not isinstance(query, dict):
+        return None
+    key = query.get("_id")
+    if type(key) is ObjectId:
+        return key
+    parts = query.get("$and")
+    for part in parts if isinstance(parts, list) else ():
+        found = _pinned_id(part)
+        if found is not None:
+            return found
+    return None
+
+
+def _wrap_writes() -> None:
+    from mongomock.collection import Collection
+    from mongomock.filtering import filter_applies
+    from mongomock.store import CollectionStore
+
+    if getattr(CollectionStore, "_watched_", False):
+        return
+    set_item, del_item = CollectionStore.__setitem__, CollectionStore.__delitem__
+    ensure_uniques = Collection._ensure_uniques
+
+    def __setitem__(self: Any, key: Any, val: Any) -> None:
+        set_item(self, key, val)
+        _notify(self, key)
+
+    def __delitem__(self: Any, key: Any) -> None:
+        del_item(self, key)
+        _notify(self, key)
+
+    def _ensure_uniques(self: Any, new_data: Any) -> Any:
+        try:
+            return ensure_uniques(self, new_data)
+        finally:  # refused: the rollback that follows writes the key again (and notifies)
+            _notify(self._store, new_data.get("_id"))
+
+    iter_documents = Collection._iter_documents
+
+    def _iter_documents(self: Any, filter: Any) -> Any:
+        # a filter that pins one ObjectId ``_id``: that document by key (mongomock tests
+        # every document; every update and delete by ``_id`` runs through here)
+        key = _pinned_id(filter)
+        if key is None or self._store._ttl_indexes:
+            return iter_documents(self, filter)
+        found = self._store._documents.get(key)
+        if found is None:
+            filter_applies(filter, {})  # validates the filter, as mongomock does when empty
+            return iter(())
+        return iter((found,) if filter_applies(filter, found) else ())
+
+    Collection._iter_documents = _iter_documents
+    CollectionStore.__setitem__ = __setitem__
+    CollectionStore.__delitem__ = __delitem__
+    Collection._ensure_uniques = _ensure_uniques
+    CollectionStore._watched_ = True
+
+
+_wrap_writes()

@@ -33,7 +33,7 @@ from store.apps import (
     apply_change,
     next_expiry,
 )
-from store.db import Database, Document
+from store.db import Database, Document, find_all
 from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
 
@@ -135,9 +135,7 @@ async def settle_next_expiries(db: Database, moment: datetime) -> int:
     and that change settled the key itself) and on the key it read."""
     apps = db[APPS]
     stale = {"$or": [{NEXT_EXPIRY: {"$lt": moment}}, {NEXT_EXPIRY: {"$exists": False}}]}
-    docs = await apps.find(stale, {"licenses.expires_at": 1, "version": 1, NEXT_EXPIRY: 1}).to_list(
-        None
-    )
+    docs = await find_all(apps, stale, ["_id", "licenses", "version", NEXT_EXPIRY])
     changed = 0
     for doc in docs:
         expiries = [item.get("expires_at") for item in doc.get("licenses") or ()]

@@ -17,6 +17,7 @@ index plus a sort), so every page costs at most one query per segment it touches
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, NamedTuple, TypeVar
@@ -105,7 +106,7 @@ def _aware(value: Any) -> Any:
 _TYPE_RANK = {bool: 4, int: 1, float: 1, str: 2, datetime: 5}
 
 
-def _comparable(position: Position) -> tuple[Any, ...]:
+def comparable(position: Position) -> tuple[Any, ...]:
     """A position as a tuple Python can compare even over malformed (mixed-type) values."""
     if isinstance(position, ObjectId):
         return (0, 0, 0, position)
@@ -115,11 +116,16 @@ def _comparable(position: Position) -> tuple[Any, ...]:
     return (segment, rank, shown if shown is not None else 0, key)
 
 
-def _bounds(window: Window, order: Order) -> tuple[Any, Any]:
+def bounds(window: Window, order: Order) -> tuple[Any, Any]:
     """(low, high): exclusive bounds in the ascending order of positions."""
     if order.descending:
         return window.before, window.after
     return window.after, window.before
+
+
+# (query, window, backwards, limit) -> up to limit + 1 documents from the page's start in
+# scan order, and the total; None where it can't tell
+Memory = Callable[[Document, Window, bool, int], tuple[list[Document], int] | None]
 
 
 async def paginate(
@@ -128,15 +134,21 @@ async def paginate(
     window: Window,
     parse: Any,
     projection: Document | None = None,
+    memory: Memory | None = None,
 ) -> Page[Any]:
-    """Read one page of ``collection`` matching ``query`` in ``window.order``."""
+    """Read one page of ``collection`` matching ``query`` in ``window.order``. ``memory``:
+    the embedded engine's index of the collection (store/embedded_index.py), which reads
+    the page and its total where it can."""
     order = window.order
     backwards = window.last is not None and window.first is None
     limit = window.last if backwards else window.first
     assert limit is not None
-    matching = mock_matching(collection, query)
-    if matching is not None:
-        docs = _from_memory(matching, window, order, backwards, limit)
+    indexed = memory(query, window, backwards, limit) if memory is not None else None
+    matching = mock_matching(collection, query) if indexed is None else None
+    if indexed is not None:
+        docs, total = indexed
+    elif matching is not None:
+        docs = from_memory(matching, window, order, backwards, limit)
         total = len(matching)
     else:
         if projection is not None and order.key is not None:
@@ -170,14 +182,14 @@ async def _scan(
     """Up to ``limit`` documents from the page's start, in scan order (one query per
     segment touched)."""
     direction = 1 if ascending else -1
-    low, high = _bounds(window, order)
+    low, high = bounds(window, order)
     if order.key is None:
-        bounds: Document = {}
+        limits: Document = {}
         if low is not None:
-            bounds["$gt"] = low
+            limits["$gt"] = low
         if high is not None:
-            bounds["$lt"] = high
-        keyed = {"$and": [query, {"_id": bounds}]} if bounds else query
+            limits["$lt"] = high
+        keyed = {"$and": [query, {"_id": limits}]} if limits else query
         cursor = collection.find(keyed, projection).sort("_id", direction)
         return list(await cursor.limit(limit).to_list(None))
     segments = list(enumerate(order.segments()))
@@ -216,7 +228,7 @@ def _segment_bounds(
     return parts
 
 
-def _from_memory(
+def from_memory(
     matching: dict[Any, Document], window: Window, order: Order, backwards: bool, limit: int
 ) -> list[Document]:
     """The same documents as :func:`_scan`, from the embedded engine's documents that match
@@ -224,12 +236,12 @@ def _from_memory(
 
     Records are validated from the stored documents themselves (see mock_matching); a
     projected record class ignores the keys it was not asked for, as a projection would."""
-    low, high = _bounds(window, order)
-    low_key = _comparable(low) if low is not None else None
-    high_key = _comparable(high) if high is not None else None
+    low, high = bounds(window, order)
+    low_key = comparable(low) if low is not None else None
+    high_key = comparable(high) if high is not None else None
     ranked = []
     for doc in matching.values():
-        sortable = _comparable(order.position(doc))
+        sortable = comparable(order.position(doc))
         if (low_key is None or sortable > low_key) and (high_key is None or sortable < high_key):
             ranked.append((sortable, doc))
     pick = heapq.nsmallest if backwards == order.descending else heapq.nlargest

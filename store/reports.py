@@ -25,7 +25,7 @@ from store import apps as app_store
 from store import people as people_store
 from store import risks
 from store.apps import AppStatus, Hosting
-from store.db import Database, Document, aggregate
+from store.db import Database, Document, aggregate, distinct, find_all
 from store.people import PersonStatus
 from store.records import Record
 
@@ -79,7 +79,7 @@ async def summary(db: Database, scope: Document | None) -> list[SummaryRow]:
     apps = db[app_store.COLLECTION]
     cells = [(hosting, status) for hosting in Hosting for status in AppStatus]
     if scope:
-        docs = await apps.find(scope, {"_id": 0, "hosting": 1, "status": 1}).to_list(None)
+        docs = await find_all(apps, scope, ["hosting", "status"])
         found = Counter((doc["hosting"], doc["status"]) for doc in docs)
         counts = [found[(h.value, s.value)] for h, s in cells]
     else:
@@ -147,7 +147,7 @@ async def top_contacts(
 
 async def count_contacts(db: Database, scope: Document | None) -> int:
     """How many people are technical contact of at least one app in scope (index: distinct)."""
-    return len(await db[app_store.COLLECTION].distinct("technical_contact_ids", scope or {}))
+    return len(await distinct(db[app_store.COLLECTION], "technical_contact_ids", scope or {}))
 
 
 async def contact_load(db: Database, scope: Document | None, person_id: ObjectId) -> ContactLoad:
@@ -166,7 +166,7 @@ async def contact_load(db: Database, scope: Document | None, person_id: ObjectId
 
 
 async def _people_ids(db: Database, query: Document) -> list[ObjectId]:
-    return list(await db[people_store.COLLECTION].distinct("_id", query))
+    return list(await distinct(db[people_store.COLLECTION], "_id", query))
 
 
 async def inactive_contact(db: Database) -> Document:
@@ -209,5 +209,5 @@ async def risk_query(db: Database, risk: str, query: Document) -> Document:
 
 async def regions(db: Database, scope: Document | None) -> list[str]:
     """The Mendix Cloud regions of the apps in scope, sorted (for a region filter)."""
-    found = await db[app_store.COLLECTION].distinct("region", _scoped(scope))
+    found = await distinct(db[app_store.COLLECTION], "region", _scoped(scope))
     return sorted(region for region in found if isinstance(region, str) and region)

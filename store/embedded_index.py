@@ -1,0 +1,414 @@
+"""The embedded engine's secondary indexes of apps and people (mongomock has none).
+
+mongomock answers every query, ``_id`` lookups included, by testing every stored document.
+On the embedded engine (one process by design, store/lock.py) this module keeps, per
+mongomock collection store of ``apps`` and ``people``:
+
+- for a few fields (a person's apps, hosting, status, a person's status and MendixID): value
+  -> keys of the documents holding it (any element of an array);
+- for each app order (``_id``, name, ordered_at, delivered_at, next_license_expiry): a sorted
+  list of the positions store/pagination.py pages by;
+- the apps' license expiries (sorted), and the apps matching each of the at-risk filters
+  that depend on the app document alone (store/risks.py).
+
+A query is planned from its conjuncts and disjuncts over those (:meth:`Index.plan`): the
+candidates are read by key, and every one is still tested with mongomock's own matcher
+unless the plan is exact (only equality / ``$in`` on indexed values, ``_id``, or a whole
+at-risk filter). A page in an indexed order walks that order's list from the cursor and
+stops after the page. So a viewer's reads cost in proportion to their apps and Support's
+first pages to the page, whatever the number of apps.
+
+It is built from the stored documents on first use and kept up to date by every write of the
+engine, inside the write (store/embedded.py ``watch``): whatever writes (the store's
+functions, ``generate``, a racing request, a rollback), the index is the store. Loading a
+data file happens before first use; a dropped collection or documents changed behind
+mongomock's back (another document count) rebuild it. On MongoDB none of this runs: its
+indexes (store/indexes.py and each module's ``ensure_indexes``) serve the same queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from weakref import WeakKeyDictionary
+
+from bson import ObjectId
+from mongomock import filtering, helpers
+from mongomock.filtering import filter_applies
+from sortedcontainers import SortedList
+
+from store.db import Document
+from store.embedded import mongomock_collection, unwatch, watch
+from store.pagination import Memory, Order, Window, bounds, comparable, from_memory
+
+Keys = set[Any] | frozenset[Any]
+Plan = tuple[Keys | None, bool]  # (candidate keys, None = every document; exact)
+_EMPTY: frozenset[Any] = frozenset()
+_HASHED = (ObjectId, str)  # values equality on which is equality of Python values
+
+
+@dataclass(frozen=True)
+class Spec:
+    keyed: tuple[str, ...]
+    ordered: tuple[str, ...] = ()
+    expiries: bool = False
+    flagged: bool = False
+
+
+SPECS = {
+    "apps": Spec(
+        keyed=("member_ids", "technical_contact_ids", "account_executive_id", "hosting", "status"),
+        ordered=("name", "ordered_at", "delivered_at", "next_license_expiry"),
+        expiries=True,
+        flagged=True,
+    ),
+    "people": Spec(keyed=("status", "mendix_id")),
+}
+
+
+def _flag_filters() -> dict[str, Document]:
+    from store import risks  # it builds on store/apps.py, which builds on this module
+
+    filters = {
+        "cloud_without_alerts": risks.cloud_without_alerts(),
+        "foreign_manage_permissions": risks.foreign_manage_permissions(),
+    }
+    return {name: helpers.patch_datetime_awareness_in_document(f) for name, f in filters.items()}
+
+
+def _values(doc: Document, name: str) -> Iterator[Any]:
+    """The values a query ``{name: value}`` can match, of the indexed kinds (None: missing)."""
+    value = doc.get(name)
+    if isinstance(value, list):
+        for item in value:
+            if isinstance(item, _HASHED) or item is None:
+                yield item
+    elif isinstance(value, _HASHED) or value is None:
+        yield value
+
+
+def _naive(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+@dataclass
+class _Entry:
+    keyed: list[tuple[str, Any]] = field(default_factory=list)
+    positions: list[tuple[str | None, tuple[Any, ...]]] = field(default_factory=list)
+    expiries: list[tuple[datetime, Any]] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+
+
+class Index:
+    def __init__(self, store: Any, spec: Spec) -> None:
+        self.store = store
+        self.spec = spec
+        self.documents = store._documents
+        self.keyed: dict[str, dict[Any, set[Any]]] = {name: {} for name in spec.keyed}
+        self.orders: dict[str | None, SortedList] = {None: SortedList()}
+        self.orders.update({name: SortedList() for name in spec.ordered})
+        self.expiries = SortedList()
+        self.flag_filters = _flag_filters() if spec.flagged else {}
+        self.flagged: dict[str, set[Any]] = {name: set() for name in self.flag_filters}
+        self.entries: dict[Any, _Entry] = {}
+        self.odd: set[Any] = set()  # keys that are not ObjectIds: the index then steps aside
+        for key in list(self.documents):
+            self.refresh(key)
+
+    @property
+    def current(self) -> bool:
+        """Whether it still describes the store (not dropped, nothing added behind its back)."""
+        return self.store._documents is self.documents and len(self.documents) == len(
+            self.entries
+        ) + len(self.odd)
+
+    def refresh(self, key: Any) -> None:
+        """Bring ``key``'s entries in line with its stored document (or its absence)."""
+        try:
+            old = self.entries.pop(key, None)
+        except TypeError:  # an unhashable key is no stored document's key
+            return
+        self.odd.discard(key)
+        if old is not None:
+            self._remove(key, old)
+        doc = self.documents.get(key)
+        if doc is None:
+            return
+        if type(key) is not ObjectId:
+            self.odd.add(key)
+            return
+        entry = self._entry(key, doc)
+        self.entries[key] = entry
+        for name, value in entry.keyed:
+            self.keyed[name].setdefault(value, set()).add(key)
+        for order, position in entry.positions:
+            self.orders[order].add(position)
+        for item in entry.expiries:
+            self.expiries.add(item)
+        for name in entry.flags:
+            self.flagged[name].add(key)
+
+    def _entry(self, key: Any, doc: Document) -> _Entry:
+        entry = _Entry()
+        for name in self.spec.keyed:
+            entry.keyed += [(name, value) for value in set(_values(doc, name))]
+        entry.positions.append((None, comparable(key)))
+        for name in self.spec.ordered:
+            entry.positions.append((name, comparable(Order(name).position(doc))))
+        if self.spec.expiries:
+            licenses = doc.get("licenses")
+            for item in licenses if isinstance(licenses, list) else ():
+                moment = _naive(item.get("expires_at")) if isinstance(item, dict) else None
+                if moment is not None:
+                    entry.expiries.append((moment, key))
+        entry.flags = [name for name, f in self.flag_filters.items() if filter_applies(f, doc)]
+        return entry
+
+    def _remove(self, key: Any, entry: _Entry) -> None:
+        for name, value in entry.keyed:
+            holders = self.keyed[name][value]
+            holders.discard(key)
+            if not holders:
+                del self.keyed[name][value]
+        for order, position in entry.positions:
+            self.orders[order].remove(position)
+        for item in entry.expiries:
+            self.expiries.remove(item)
+        for name in entry.flags:
+            self.flagged[name].discard(key)
+
+    # --- planning ---------------------------------------------------------------------------
+
+    def plan(self, query: Document) -> Plan:
+        """Keys that may match ``query`` (a patched filter: naive datetimes), and whether
+        exactly those match."""
+        for name, flagged in self.flag_filters.items():
+            if query == flagged:
+                return self.flagged[name], True
+        parts: list[Plan] = []
+        for name, condition in query.items():
+            if name == "$and" and _documents(condition):
+                parts += [self.plan(part) for part in condition]
+            elif name == "$or" and _documents(condition):
+                parts.append(_union([self.plan(part) for part in condition]))
+            else:
+                parts.append(self._leaf(name, condition))
+        return _intersection(parts)
+
+    def _leaf(self, name: str, condition: Any) -> Plan:
+        values = _equal_to(condition)
+        if name == "_id" and values is not None:
+            return {value for value in values if value in self.entries}, True
+        if name in self.keyed and values is not None:
+            postings = self.keyed[name]
+            return _union([(postings.get(value, _EMPTY), True) for value in values])
+        if name == "licenses" and self.spec.expiries and isinstance(condition, dict):
+            inner = condition.get("$elemMatch")
+            if list(condition) == ["$elemMatch"] and isinstance(inner, dict):
+                found = _range(inner.get("expires_at")) if list(inner) == ["expires_at"] else None
+                if found is not None:
+                    low, high = found
+                    hits = self.expiries.irange((low,), (high, _LAST))
+                    return {key for _, key in hits}, False
+        if name in self.spec.ordered and isinstance(condition, dict):
+            found = _range(condition)
+            if found is not None:  # stored datetimes (or documents without any: null first)
+                low, high = found
+                order = self.orders[name]
+                values_at = order.irange((0, 5, _aware(low)), (0, 5, _aware(high), _LAST))
+                return {position[-1] for position in values_at}, False
+            if condition == {"$exists": False}:
+                return {position[-1] for position in order_nulls(self.orders[name])}, False
+        return None, False
+
+    def matching(self, query: Document) -> list[Document]:
+        """The stored documents matching ``query`` (patched), in no particular order."""
+        keys, exact = self.plan(query)
+        docs = self.documents
+        if keys is None:
+            return [doc for doc in docs.values() if filter_applies(query, doc)]
+        found = [docs[key] for key in keys]
+        return found if exact else [doc for doc in found if filter_applies(query, doc)]
+
+    def page(
+        self, query: Document, window: Window, backwards: bool, limit: int
+    ) -> tuple[list[Document], int] | None:
+        """Up to ``limit + 1`` documents from the page's start (as pagination's scan) and
+        the total; None when the order is not kept here."""
+        order = window.order
+        if order.ranks is not None or order.key not in self.orders:
+            return None
+        keys, exact = self.plan(query)
+        docs = self.documents
+        if keys is not None and len(keys) * 16 <= len(docs):  # few: sort them
+            found = {key: docs[key] for key in keys}
+            if not exact:
+                found = {key: doc for key, doc in found.items() if filter_applies(query, doc)}
+            return from_memory(found, window, order, backwards, limit), len(found)
+        low, high = bounds(window, order)
+        walk = self.orders[order.key].irange(
+            None if low is None else comparable(low),
+            None if high is None else comparable(high),
+            inclusive=(False, False),
+            reverse=backwards != order.descending,
+        )
+        page: list[Document] = []
+        for position in walk:
+            key = position[-1]
+            if keys is not None and key not in keys:
+                continue
+            doc = docs[key]
+            if exact or filter_applies(query, doc):
+                page.append(doc)
+                if len(page) > limit:
+                    break
+        if exact:
+            total = len(docs) if keys is None else len(keys)
+        else:
+            among = docs.values() if keys is None else (docs[key] for key in keys)
+            total = sum(1 for doc in among if filter_applies(query, doc))
+        return page, total
+
+
+_LAST = ObjectId("f" * 24)  # no key is greater
+
+
+def order_nulls(order: SortedList) -> Iterable[tuple[Any, ...]]:
+    """The positions of documents without a value (pagination's second segment)."""
+    return order.irange((1,), (2,), inclusive=(True, False))
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC)
+
+
+def _documents(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+def _equal_to(condition: Any) -> list[Any] | None:
+    """The values an equality (``value`` or ``{$in: [...]}``) of indexed kinds matches."""
+    if isinstance(condition, _HASHED):
+        return [condition]
+    if isinstance(condition, dict) and list(condition) == ["$in"]:
+        values = condition["$in"]
+        if isinstance(values, list | tuple) and all(isinstance(v, _HASHED) for v in values):
+            return list(values)
+    return None
+
+
+def _range(condition: Any) -> tuple[datetime, datetime] | None:
+    """The closed datetime interval that a ``$gt/$gte/$lt/$lte`` condition lies in."""
+    if not isinstance(condition, dict) or not condition:
+        return None
+    low, high = datetime.min, datetime.max
+    for operator, value in condition.items():
+        moment = _naive(value)
+        if moment is None or operator not in ("$gt", "$gte", "$lt", "$lte"):
+            return None
+        if operator in ("$gt", "$gte"):
+            low = max(low, moment)
+        else:
+            high = min(high, moment)
+    return low, high
+
+
+def _union(plans: list[Plan]) -> Plan:
+    if not plans:
+        return _EMPTY, True
+    exact = all(flag for _, flag in plans)
+    if any(keys is None for keys, _ in plans):
+        return None, exact and all(keys is None for keys, _ in plans if keys is None)
+    sets = [keys for keys, _ in plans if keys is not None]
+    return (sets[0] if len(sets) == 1 else set().union(*sets)), exact
+
+
+def _intersection(plans: list[Plan]) -> Plan:
+    exact = all(flag for _, flag in plans)
+    known = sorted((keys for keys, _ in plans if keys is not None), key=len)
+    if not known:
+        return None, exact
+    if len(known) == 1:
+        return known[0], exact
+    return set(known[0]).intersection(*known[1:]), exact
+
+
+# --- the indexes, per mongomock collection store --------------------------------------------
+
+_INDEXES: WeakKeyDictionary[Any, Index] = WeakKeyDictionary()
+
+
+def index_of(collection: Any) -> Index | None:
+    """The index of an embedded ``apps`` or ``people`` collection (built now if it is not
+    yet), None on MongoDB, for other collections, or where a key is not an ObjectId."""
+    return index_for(mongomock_collection(collection))
+
+
+def index_for(mock: Any) -> Index | None:
+    """:func:`index_of` a synchronous mongomock collection (None: none)."""
+    if mock is None:
+        return None
+    store = mock._store
+    spec = SPECS.get(store.name)
+    if spec is None:
+        return None
+    index = _INDEXES.get(store)
+    if index is None or not index.current:
+        index = _INDEXES[store] = Index(store, spec)
+        watch(store, index.refresh)
+    return None if index.odd else index
+
+
+def forget(collection: Any) -> None:
+    """Drop a collection's index (it is built again on next use)."""
+    mock = mongomock_collection(collection)
+    if mock is not None and _INDEXES.pop(mock._store, None) is not None:
+        unwatch(mock._store)
+
+
+def pager(collection: Any) -> Memory | None:
+    """store/pagination.py's ``memory`` for a mongomock-motor collection (None: none)."""
+    index = index_of(collection)
+    if index is None:
+        return None
+
+    def page(
+        query: Document, window: Window, backwards: bool, limit: int
+    ) -> tuple[list[Document], int] | None:
+        patched = helpers.patch_datetime_awareness_in_document(query)
+        return index.page(patched, window, backwards, limit)
+
+    return page
+
+
+def find(mock: Any, query: Document) -> list[Document] | None:
+    """The documents of a synchronous mongomock collection matching ``query`` (the engine's
+    own: never change or keep them); None where there is no index."""
+    index = index_for(mock)
+    if index is None:
+        return None
+    return index.matching(helpers.patch_datetime_awareness_in_document(query))
+
+
+def find_all(collection: Any, query: Document) -> list[Document] | None:
+    """:func:`find` on a mongomock-motor collection (None on MongoDB)."""
+    return find(mongomock_collection(collection), query)
+
+
+def distinct(docs: Iterable[Document], key: str) -> list[Any] | None:
+    """mongomock's ``distinct`` over ``docs``; None when a value is not hashable."""
+    unique: dict[Any, None] = {}
+    for doc in docs:
+        for values in filtering.iter_key_candidates(key, doc):
+            if values is filtering.NOTHING:
+                continue
+            for value in values if isinstance(values, list | tuple) else [values]:
+                try:
+                    unique[value] = None
+                except TypeError:
+                    return None
+    return list(unique)
