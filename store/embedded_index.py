@@ -41,7 +41,7 @@ from sortedcontainers import SortedList
 
 from store.db import Document
 from store.embedded import mongomock_collection, unwatch, watch
-from store.pagination import Memory, Order, Window, bounds, comparable, from_memory
+from store.pagination import Memory, Seek, Window, bounds, comparable, from_memory
 
 Keys = set[Any] | frozenset[Any]
 Plan = tuple[Keys | None, bool]  # (candidate keys, None = every document; exact)
@@ -75,7 +75,28 @@ def _flag_filters() -> dict[str, Document]:
         "cloud_without_alerts": risks.cloud_without_alerts(),
         "foreign_manage_permissions": risks.foreign_manage_permissions(),
     }
-    return {name: helpers.patch_datetime_awareness_in_document(f) for name, f in filters.items()}
+    patched = {name: helpers.patch_datetime_awareness_in_document(f) for name, f in filters.items()}
+    return {name: (f, _necessary(f)) for name, f in patched.items()}
+
+
+def _necessary(query: Document) -> list[tuple[list[str], str]]:
+    """The plain string equalities among a filter's top-level clauses (``a`` or ``a.b``):
+    a document failing one fails the filter, so mongomock's matcher need not run."""
+    return [
+        (path.split("."), value)
+        for path, value in query.items()
+        if isinstance(value, str) and not path.startswith("$") and path.count(".") <= 1
+    ]
+
+
+def _holds(doc: Document, path: list[str], value: str) -> bool:
+    """Whether ``doc`` may hold ``value`` at ``path`` (a field, or a field of its elements)."""
+    found = doc.get(path[0])
+    items = found if isinstance(found, list) else [found]
+    if len(path) == 1:
+        return value in items or found == value
+    nested = (item.get(path[1]) for item in items if isinstance(item, dict))
+    return any(item == value or (isinstance(item, list) and value in item) for item in nested)
 
 
 def _values(doc: Document, name: str) -> Iterator[Any]:
@@ -158,14 +179,20 @@ class Index:
             entry.keyed += [(name, value) for value in set(_values(doc, name))]
         entry.positions.append((None, comparable(key)))
         for name in self.spec.ordered:
-            entry.positions.append((name, comparable(Order(name).position(doc))))
+            value = doc.get(name)
+            seek = Seek(1, None, key) if value is None else Seek(0, _aware_value(value), key)
+            entry.positions.append((name, comparable(seek)))
         if self.spec.expiries:
             licenses = doc.get("licenses")
             for item in licenses if isinstance(licenses, list) else ():
                 moment = _naive(item.get("expires_at")) if isinstance(item, dict) else None
                 if moment is not None:
                     entry.expiries.append((moment, key))
-        entry.flags = [name for name, f in self.flag_filters.items() if filter_applies(f, doc)]
+        entry.flags = [
+            name
+            for name, (f, needs) in self.flag_filters.items()
+            if all(_holds(doc, path, value) for path, value in needs) and filter_applies(f, doc)
+        ]
         return entry
 
     def _remove(self, key: Any, entry: _Entry) -> None:
@@ -186,7 +213,7 @@ class Index:
     def plan(self, query: Document) -> Plan:
         """Keys that may match ``query`` (a patched filter: naive datetimes), and whether
         exactly those match."""
-        for name, flagged in self.flag_filters.items():
+        for name, (flagged, _) in self.flag_filters.items():
             if query == flagged:
                 return self.flagged[name], True
         parts: list[Plan] = []
@@ -201,23 +228,27 @@ class Index:
 
     def _leaf(self, name: str, condition: Any) -> Plan:
         values = _equal_to(condition)
-        if name == "_id" and values is not None:
+        if name == "_id" and values is not None and None not in values:
             return {value for value in values if value in self.entries}, True
         if name in self.keyed and values is not None:
-            postings = self.keyed[name]
+            postings = self.keyed[name]  # null: missing, null or an array holding null
             return _union([(postings.get(value, _EMPTY), True) for value in values])
         if name == "licenses" and self.spec.expiries and isinstance(condition, dict):
             inner = condition.get("$elemMatch")
             if list(condition) == ["$elemMatch"] and isinstance(inner, dict):
                 found = _range(inner.get("expires_at")) if list(inner) == ["expires_at"] else None
-                if found is not None:
-                    low, high = found
-                    hits = self.expiries.irange((low,), (high, _LAST))
-                    return {key for _, key in hits}, False
+                if found is not None:  # the stored and the asked moments, both naive millis
+                    (low, above), (high, below) = found
+                    hits = self.expiries.irange(
+                        (low, _LAST) if above else (low,),
+                        (high,) if below else (high, _LAST),
+                        inclusive=(not above, not below),
+                    )
+                    return {key for _, key in hits}, True
         if name in self.spec.ordered and isinstance(condition, dict):
             found = _range(condition)
-            if found is not None:  # stored datetimes (or documents without any: null first)
-                low, high = found
+            if found is not None:  # stored datetimes (tested again)
+                (low, _), (high, _) = found
                 order = self.orders[name]
                 values_at = order.irange((0, 5, _aware(low)), (0, 5, _aware(high), _LAST))
                 return {position[-1] for position in values_at}, False
@@ -282,6 +313,10 @@ def order_nulls(order: SortedList) -> Iterable[tuple[Any, ...]]:
     return order.irange((1,), (2,), inclusive=(True, False))
 
 
+def _aware_value(value: Any) -> Any:  # as store/pagination.py's positions read values
+    return value.replace(tzinfo=UTC) if isinstance(value, datetime) and not value.tzinfo else value
+
+
 def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC)
 
@@ -292,7 +327,7 @@ def _documents(value: Any) -> bool:
 
 def _equal_to(condition: Any) -> list[Any] | None:
     """The values an equality (``value`` or ``{$in: [...]}``) of indexed kinds matches."""
-    if isinstance(condition, _HASHED):
+    if isinstance(condition, _HASHED) or condition is None:
         return [condition]
     if isinstance(condition, dict) and list(condition) == ["$in"]:
         values = condition["$in"]
@@ -301,19 +336,22 @@ def _equal_to(condition: Any) -> list[Any] | None:
     return None
 
 
-def _range(condition: Any) -> tuple[datetime, datetime] | None:
-    """The closed datetime interval that a ``$gt/$gte/$lt/$lte`` condition lies in."""
+Bound = tuple[datetime, bool]  # a moment, and whether it is excluded
+
+
+def _range(condition: Any) -> tuple[Bound, Bound] | None:
+    """The datetime interval of a ``$gt/$gte/$lt/$lte`` condition: (low, high) bounds."""
     if not isinstance(condition, dict) or not condition:
         return None
-    low, high = datetime.min, datetime.max
+    low, high = (datetime.min, False), (datetime.max, False)
     for operator, value in condition.items():
         moment = _naive(value)
         if moment is None or operator not in ("$gt", "$gte", "$lt", "$lte"):
             return None
         if operator in ("$gt", "$gte"):
-            low = max(low, moment)
+            low = max(low, (moment, operator == "$gt"))
         else:
-            high = min(high, moment)
+            high = min(high, (moment, operator == "$lt"), key=lambda bound: (bound[0], -bound[1]))
     return low, high
 
 
@@ -363,6 +401,13 @@ def index_for(mock: Any) -> Index | None:
     return None if index.odd else index
 
 
+def prepare(db: Any) -> None:
+    """Build the indexes of an embedded database now (at start, as MongoDB's indexes are
+    created): every write from then on keeps them, so no read pays for building them."""
+    for name in SPECS:
+        index_of(db[name])
+
+
 def forget(collection: Any) -> None:
     """Drop a collection's index (it is built again on next use)."""
     mock = mongomock_collection(collection)
@@ -401,6 +446,8 @@ def find_all(collection: Any, query: Document) -> list[Document] | None:
 
 def distinct(docs: Iterable[Document], key: str) -> list[Any] | None:
     """mongomock's ``distinct`` over ``docs``; None when a value is not hashable."""
+    if key == "_id":  # the stored keys (ObjectIds: the index steps aside otherwise)
+        return [doc["_id"] for doc in docs]
     unique: dict[Any, None] = {}
     for doc in docs:
         for values in filtering.iter_key_candidates(key, doc):

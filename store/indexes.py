@@ -18,6 +18,7 @@ async def ensure_indexes(db: Database) -> None:
         alerts,
         apps,
         audit,
+        embedded_index,
         events,
         licenses,
         maintenance,
@@ -34,3 +35,4 @@ async def ensure_indexes(db: Database) -> None:
     modules = (people, apps, audit, tokens, licenses, notifications, support, maintenance)
     for module in (*modules, alerts, events, reports, ratelimits, orders, rollups):
         await module.ensure_indexes(db)
+    embedded_index.prepare(db)  # the embedded engine's own (store/embedded_index.py)
