@@ -217,14 +217,62 @@ class Index:
             if query == flagged:
                 return self.flagged[name], True
         parts: list[Plan] = []
+        broad: list[tuple[str, Any]] = []  # leaves that may hold many keys: after the rest
         for name, condition in query.items():
             if name == "$and" and _documents(condition):
                 parts += [self.plan(part) for part in condition]
             elif name == "$or" and _documents(condition):
                 parts.append(_union([self.plan(part) for part in condition]))
+            elif self._broad(name, condition):
+                broad.append((name, condition))
             else:
                 parts.append(self._leaf(name, condition))
+        narrow = _intersection(parts)[0] if parts else None
+        for name, condition in broad:
+            few = narrow is not None and len(narrow) <= _FEW
+            parts.append(self._within(name, condition, narrow) if few else None)
+            parts[-1] = parts[-1] or self._leaf(name, condition)
         return _intersection(parts)
+
+    def _broad(self, name: str, condition: Any) -> bool:
+        values = _equal_to(condition)
+        if name in self.keyed and values is not None:
+            return len(values) > _FEW_VALUES
+        return name == "licenses" or name in self.spec.ordered
+
+    def _within(self, name: str, condition: Any, keys: Keys) -> Plan | None:
+        """A broad leaf's plan among ``keys`` (few), each tested by its entry."""
+        values = _equal_to(condition)
+        if name in self.keyed and values is not None:
+            wanted = frozenset(values)
+            found = {
+                key
+                for key in keys
+                if any(field == name and v in wanted for field, v in self.entries[key].keyed)
+            }
+            return found, True
+        expiry = self._expiry_range(name, condition)
+        if expiry is not None:
+            (low, above), (high, below) = expiry
+            found = {
+                key
+                for key in keys
+                if any(
+                    (low < moment if above else low <= moment)
+                    and (moment < high if below else moment <= high)
+                    for moment, _ in self.entries[key].expiries
+                )
+            }
+            return found, True
+        return None
+
+    def _expiry_range(self, name: str, condition: Any) -> tuple[Bound, Bound] | None:
+        if name != "licenses" or not self.spec.expiries or not isinstance(condition, dict):
+            return None
+        inner = condition.get("$elemMatch")
+        if list(condition) != ["$elemMatch"] or not isinstance(inner, dict):
+            return None
+        return _range(inner.get("expires_at")) if list(inner) == ["expires_at"] else None
 
     def _leaf(self, name: str, condition: Any) -> Plan:
         values = _equal_to(condition)
@@ -233,18 +281,15 @@ class Index:
         if name in self.keyed and values is not None:
             postings = self.keyed[name]  # null: missing, null or an array holding null
             return _union([(postings.get(value, _EMPTY), True) for value in values])
-        if name == "licenses" and self.spec.expiries and isinstance(condition, dict):
-            inner = condition.get("$elemMatch")
-            if list(condition) == ["$elemMatch"] and isinstance(inner, dict):
-                found = _range(inner.get("expires_at")) if list(inner) == ["expires_at"] else None
-                if found is not None:  # the stored and the asked moments, both naive millis
-                    (low, above), (high, below) = found
-                    hits = self.expiries.irange(
-                        (low, _LAST) if above else (low,),
-                        (high,) if below else (high, _LAST),
-                        inclusive=(not above, not below),
-                    )
-                    return {key for _, key in hits}, True
+        expiry = self._expiry_range(name, condition)
+        if expiry is not None:  # the stored and the asked moments, both naive millis
+            (low, above), (high, below) = expiry
+            hits = self.expiries.irange(
+                (low, _LAST) if above else (low,),
+                (high,) if below else (high, _LAST),
+                inclusive=(not above, not below),
+            )
+            return {key for _, key in hits}, True
         if name in self.spec.ordered and isinstance(condition, dict):
             found = _range(condition)
             if found is not None:  # stored datetimes (tested again)
@@ -306,6 +351,8 @@ class Index:
 
 
 _LAST = ObjectId("f" * 24)  # no key is greater
+_FEW = 2000  # candidates few enough to test a broad leaf on one by one
+_FEW_VALUES = 16  # an $in of more values is a broad leaf
 
 
 def order_nulls(order: SortedList) -> Iterable[tuple[Any, ...]]:

@@ -30,3 +30,12 @@ async def ensure_indexes(db: Database) -> None:
             )
     # AppsFilter.licensePlan (region and licenses.expires_at have theirs: store/licenses.py)
     await db[apps.COLLECTION].create_index([("licenses.plan", ASCENDING)], name="license_plan")
+    # licenses expiring in any hosting (the at-risk report; store/licenses.py's index leads
+    # with hosting), and the dashboard's at-risk lists of one hosting in urgency order
+    await db[apps.COLLECTION].create_index(
+        [("licenses.expires_at", ASCENDING)], name="license_expires_at"
+    )
+    await db[apps.COLLECTION].create_index(
+        [("hosting", ASCENDING), (apps.NEXT_EXPIRY, ASCENDING), ("_id", ASCENDING)],
+        name="hosting_next_license_expiry",
+    )

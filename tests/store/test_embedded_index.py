@@ -73,6 +73,7 @@ async def _world(db: Any, apps: int = 24) -> list[Any]:
 
 def _queries(people: list[Any]) -> list[dict[str, Any]]:
     soon = now() + timedelta(days=30)
+    many = [ObjectId() for _ in range(20)]
     return [
         {},
         *(app_store.visible_to(person.id) for person in people),
@@ -84,6 +85,15 @@ def _queries(people: list[Any]) -> list[dict[str, Any]]:
         app_store.apps_query(also=[risk_store.expiring_licenses(now(), soon)]),
         {"$or": [{"member_ids": people[4].id}, {"hosting": "MENDIX_CLOUD", "status": "ORDERED"}]},
         {NEXT_EXPIRY: {"$lt": soon}},
+        # a viewer's few apps, then a broad condition tested on each of them
+        app_store.apps_query(
+            scope=app_store.visible_to(people[0].id),
+            also=[risk_store.expiring_licenses(now(), soon)],
+        ),
+        app_store.apps_query(
+            scope=app_store.visible_to(people[1].id),
+            also=[{"technical_contact_ids": {"$in": [*many, people[1].id]}}],
+        ),
     ]
 
 
