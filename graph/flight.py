@@ -93,13 +93,14 @@ class Flight:
 
     def send(self, message: Message) -> Awaitable[None]:
         # a plain function handing back the server's own awaitable: no coroutine of its own
-        if message["type"] == "http.response.start":
-            self.status = message["status"]
+        status = message.get("status")
+        if status is not None:  # http.response.start
+            self.status = status
             message["headers"] = [
                 *message.get("headers", ()),
                 (b"x-request-id", self.request_id.encode()),
             ]
-        elif not message.get("more_body", False):
+        elif not message.get("more_body"):
             self.complete = True
         return self.raw_send(message)
 
@@ -137,10 +138,14 @@ class Sweeper:
 
     def add(self, flight: Flight) -> None:
         self.flights.add(flight)
-        loop = asyncio.get_running_loop()
-        if self.handle is None or self.loop is not loop:
-            self.loop = loop
-            self.handle = loop.call_later(TICK, self.tick)
+        if self.handle is None or self.loop is not asyncio.get_running_loop():
+            self.start()
+
+    def start(self) -> None:
+        """Tick from now on: no tick is pending in this loop (a tick pending in a loop that
+        was closed never comes). The Guard checks that itself, without calling :meth:`add`."""
+        self.loop = asyncio.get_running_loop()
+        self.handle = self.loop.call_later(TICK, self.tick)
 
     def remove(self, flight: Flight) -> None:
         self.flights.discard(flight)

@@ -109,7 +109,9 @@ class Guard:
             declared = headers.get(b"content-length")
             if declared is not None and declared.isdigit() and int(declared) > flight.limit:
                 raise BodyTooLarge
-            sweeper.add(flight)
+            sweeper.flights.add(flight)  # Sweeper.add, inline
+            if sweeper.handle is None or sweeper.loop is not asyncio.get_running_loop():
+                sweeper.start()
             await self.app(scope, flight.receive, flight.send)
         except asyncio.CancelledError:
             if flight.ended_by is None:
