@@ -105,12 +105,13 @@ class Guard:
         scope[_KEY] = flight
         token = REQUEST_ID.set(request_id)
         sweeper = self.sweeper
+        loop = asyncio.get_running_loop()
         try:
             declared = headers.get(b"content-length")
             if declared is not None and declared.isdigit() and int(declared) > flight.limit:
                 raise BodyTooLarge
             sweeper.flights.add(flight)  # Sweeper.add, inline
-            if sweeper.handle is None or sweeper.loop is not asyncio.get_running_loop():
+            if sweeper.handle is None or sweeper.loop is not loop:
                 sweeper.start()
             await self.app(scope, flight.receive, flight.send)
         except asyncio.CancelledError:
@@ -149,7 +150,7 @@ class Guard:
                     flight.ended_by,
                 )
             )
-            if recorder.timer is None:
+            if recorder.timer is None or recorder.loop is not loop:  # Recorder.add, inline
                 recorder.arm()
 
     async def _ended(self, send: Send, flight: Flight) -> None:

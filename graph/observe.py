@@ -148,21 +148,27 @@ class Recorder:
         self.destination = destination
         self.pending: list[Record] = []
         self.timer: asyncio.TimerHandle | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None  # the timer's
         self._failed = False
         _RECORDERS.add(self)
 
     def add(self, record: Record) -> None:
         self.pending.append(record)
-        if self.timer is None:
-            self.arm()
-
-    def arm(self) -> None:
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:  # no event loop (a synchronous caller): at once
             self.flush()
             return
-        self.timer = loop.call_later(FLUSH_SECONDS, self.flush)
+        if self.timer is None or self.loop is not loop:
+            self.arm()
+
+    def arm(self) -> None:
+        """Flush within ``FLUSH_SECONDS``: no timer is pending in this loop (one pending in a
+        loop that was closed never fires)."""
+        if self.timer is not None:
+            self.timer.cancel()
+        self.loop = asyncio.get_running_loop()
+        self.timer = self.loop.call_later(FLUSH_SECONDS, self.flush)
 
     def flush(self) -> None:
         if self.timer is not None:

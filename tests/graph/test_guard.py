@@ -335,3 +335,33 @@ async def test_cors_is_off_by_default_and_configurable(store: Store) -> None:
         assert response.headers["access-control-allow-origin"] == "https://dash.example"
         other = await web.options("/graphql", headers={**preflight, "Origin": "https://evil"})
         assert other.status_code == 400
+
+
+def test_the_access_log_survives_an_event_loop_that_closed_with_lines_waiting(
+    tmp_path: Path,
+) -> None:
+    """A flush timer pending in a closed loop never fires: the next loop arms its own."""
+    from graph.observe import Recorder
+
+    path = tmp_path / "access.log"
+    recorder = Recorder(str(path))
+    record = ("r-1", "POST", "/graphql", 200, 0.5, None, 1, None, None)
+
+    async def add_then_leave() -> None:
+        recorder.add(record)
+
+    async def add_and_wait() -> None:
+        recorder.add(("r-2", *record[1:]))
+        async with asyncio.timeout(10):  # a guard against a hang, not a speed assertion
+            while True:
+                if path.exists():
+                    break
+                await asyncio.sleep(0.05)
+
+    asyncio.run(add_then_leave())  # the loop closes with the line waiting
+    assert not path.exists()
+    asyncio.run(add_and_wait())
+    assert [json.loads(line)["requestId"] for line in path.read_text().splitlines()] == [
+        "r-1",
+        "r-2",
+    ]
