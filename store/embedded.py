@@ -177,14 +177,47 @@ def mock_stored_many(
 _WATCHERS: WeakKeyDictionary[Any, Callable[[Any], None]] = WeakKeyDictionary()
 
 
-def watch(store: Any, on_write: Callable[[Any], None]) -> None:
+# (field, value) -> how many documents hold ``value`` in top-level ``field``, None: unknown
+Holders = Callable[[str, Any], int | None]
+_HOLDERS: WeakKeyDictionary[Any, Holders] = WeakKeyDictionary()
+
+
+def watch(store: Any, on_write: Callable[[Any], None], holders: Holders | None = None) -> None:
     """Call ``on_write(key)`` after every write of a document of ``store`` (a mongomock
-    ``CollectionStore``) until :func:`unwatch`."""
+    ``CollectionStore``) until :func:`unwatch`. ``holders`` (up to date once ``on_write``
+    returned) answers the unique indexes' checks instead of mongomock's scan."""
     _WATCHERS[store] = on_write
+    if holders is not None:
+        _HOLDERS[store] = holders
 
 
 def unwatch(store: Any) -> None:
     _WATCHERS.pop(store, None)
+    _HOLDERS.pop(store, None)
+
+
+def _unique_by_holders(store: Any, document: Any, holders: Holders) -> bool:
+    """mongomock's unique-index check of ``document`` (already stored) from ``holders``:
+    raises DuplicateKeyError as it does; False when an index is beyond it (compound,
+    dotted, partial, a value it does not count): then mongomock checks them all."""
+    from pymongo.errors import DuplicateKeyError
+
+    for index in store.indexes.values():
+        if not index.get("unique"):
+            continue
+        keys = index.get("key")
+        if len(keys) != 1 or index.get("partialFilterExpression") is not None:
+            return False
+        field = keys[0][0]
+        value = document.get(field) if "." not in field else []
+        if index.get("sparse") and value is None:
+            continue
+        count = holders(field, value) if "." not in field else None
+        if count is None:
+            return False
+        if count > 1:
+            raise DuplicateKeyError("E11000 Duplicate Key Error", 11000)
+    return True
 
 
 def _notify(store: Any, key: Any) -> None:
@@ -228,10 +261,14 @@ def _wrap_writes() -> None:
         _notify(self, key)
 
     def _ensure_uniques(self: Any, new_data: Any) -> Any:
-        try:
-            return ensure_uniques(self, new_data)
-        finally:  # refused: the rollback that follows writes the key again (and notifies)
-            _notify(self._store, new_data.get("_id"))
+        # first the watcher (the check may read its index); refused: the rollback that
+        # follows writes the key again, and notifies again
+        store = self._store
+        _notify(store, new_data.get("_id"))
+        holders = _HOLDERS.get(store) if _HOLDERS else None
+        if holders is not None and _unique_by_holders(store, new_data, holders):
+            return None
+        return ensure_uniques(self, new_data)
 
     iter_documents = Collection._iter_documents
 

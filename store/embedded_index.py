@@ -59,12 +59,19 @@ class Spec:
 
 SPECS = {
     "apps": Spec(
-        keyed=("member_ids", "technical_contact_ids", "account_executive_id", "hosting", "status"),
+        keyed=(
+            "member_ids",
+            "technical_contact_ids",
+            "account_executive_id",
+            "hosting",
+            "status",
+            "subdomain",  # its unique index's check (store/embedded.py)
+        ),
         ordered=("name", "ordered_at", "delivered_at", "next_license_expiry"),
         expiries=True,
         flagged=True,
     ),
-    "people": Spec(keyed=("status", "mendix_id")),
+    "people": Spec(keyed=("status", "mendix_id", "email")),
 }
 
 
@@ -207,6 +214,14 @@ class Index:
             self.expiries.remove(item)
         for name in entry.flags:
             self.flagged[name].discard(key)
+
+    def holders(self, name: str, value: Any) -> int | None:
+        """How many documents hold ``value`` in ``name`` (None: not counted here)."""
+        if name not in self.keyed or not (isinstance(value, _HASHED) or value is None):
+            return None
+        if not self.current:
+            return None
+        return len(self.keyed[name].get(value, _EMPTY))
 
     # --- planning ---------------------------------------------------------------------------
 
@@ -444,7 +459,7 @@ def index_for(mock: Any) -> Index | None:
     index = _INDEXES.get(store)
     if index is None or not index.current:
         index = _INDEXES[store] = Index(store, spec)
-        watch(store, index.refresh)
+        watch(store, index.refresh, index.holders)
     return None if index.odd else index
 
 

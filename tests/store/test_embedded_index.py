@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from bson import ObjectId
+from pymongo.errors import DuplicateKeyError
 
 from store import apps as app_store
 from store import embedded_index
@@ -230,3 +231,28 @@ async def test_the_index_serves_the_embedded_engine_only(db: Any, tier: str) -> 
         assert embedded_index.find_all(db["tokens"], {}) is None  # no index of tokens
     else:
         assert found is None
+
+
+async def test_unique_subdomains_hold_when_the_index_checks_them(db: Any) -> None:
+    contact = await make_person(db, "c@x.example", "C", "mx-c")
+
+    def create(subdomain: str) -> Any:
+        return app_store.create_app(
+            db,
+            name="A",
+            subdomain=subdomain,
+            hosting=Hosting.ON_PREMISES,
+            technical_contact_id=contact.id,
+        )
+
+    results = await asyncio.gather(*(create("same") for _ in range(8)), return_exceptions=True)
+    refused = [item for item in results if isinstance(item, app_store.DuplicateSubdomain)]
+    assert len(refused) == 7
+    other = await create("other")
+    with pytest.raises(DuplicateKeyError):
+        await db["apps"].update_one({"_id": other.id}, {"$set": {"subdomain": "same"}})
+    stored = await app_store.get_app(db, other.id)
+    assert stored is not None and stored.subdomain == "other"
+    for subdomain in ("same", "other"):
+        page = await app_store.list_apps(db, {"subdomain": subdomain}, Window(first=5))
+        assert page.total_count == 1
