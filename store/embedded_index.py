@@ -228,26 +228,41 @@ class Index:
     def plan(self, query: Document) -> Plan:
         """Keys that may match ``query`` (a patched filter: naive datetimes), and whether
         exactly those match."""
+        flagged = self._flagged(query)
+        if flagged is not None:
+            return flagged
+        parts: list[Plan] = []
+        broad: list[tuple[str, Any]] = []  # leaves that may hold many keys: after the rest
+        self._conjuncts(query, parts, broad)
+        narrow = _intersection(parts)[0] if parts else None
+        for name, condition in broad:
+            few = narrow is not None and len(narrow) <= _FEW
+            within = self._within(name, condition, narrow) if few and narrow is not None else None
+            parts.append(within or self._leaf(name, condition))
+        return _intersection(parts)
+
+    def _flagged(self, query: Document) -> Plan | None:
         for name, (flagged, _) in self.flag_filters.items():
             if query == flagged:
                 return self.flagged[name], True
-        parts: list[Plan] = []
-        broad: list[tuple[str, Any]] = []  # leaves that may hold many keys: after the rest
+        return None
+
+    def _conjuncts(self, query: Document, parts: list[Plan], broad: list[Any]) -> None:
+        """The plans of ``query``'s conditions that must all hold (nested ``$and`` too)."""
         for name, condition in query.items():
             if name == "$and" and _documents(condition):
-                parts += [self.plan(part) for part in condition]
+                for part in condition:
+                    flagged = self._flagged(part)
+                    if flagged is not None:
+                        parts.append(flagged)
+                    else:
+                        self._conjuncts(part, parts, broad)
             elif name == "$or" and _documents(condition):
                 parts.append(_union([self.plan(part) for part in condition]))
             elif self._broad(name, condition):
                 broad.append((name, condition))
             else:
                 parts.append(self._leaf(name, condition))
-        narrow = _intersection(parts)[0] if parts else None
-        for name, condition in broad:
-            few = narrow is not None and len(narrow) <= _FEW
-            parts.append(self._within(name, condition, narrow) if few else None)
-            parts[-1] = parts[-1] or self._leaf(name, condition)
-        return _intersection(parts)
 
     def _broad(self, name: str, condition: Any) -> bool:
         values = _equal_to(condition)
