@@ -127,8 +127,12 @@ async def follow_person(db: Database, person_id: ObjectId) -> int:
     for app in await cursor.to_list(None):
         changed += await reconcile(db, app["_id"])
         await rollups.drain(db, app["_id"])
-    await db[rollups.PEOPLE].update_one(
+    people = db[rollups.PEOPLE]
+    await people.update_one(
         {"_id": person_id}, {"$pull": {rollups.PENDING: {"_id": {"$in": markers}}}}
+    )
+    await people.update_one(
+        {"_id": person_id, rollups.PENDING: {"$size": 0}}, {"$unset": {rollups.PENDING: ""}}
     )
     return changed
 
