@@ -12,8 +12,7 @@ import strawberry
 from graph.connections import Connection, OrderDirection, connection
 from graph.context import Context
 from graph.fast import connection_attributes
-from resolvers import app_views
-from resolvers import risk_totals
+from resolvers import app_views, risk_totals
 from resolvers.pagination import Direction
 from store import apps as app_store
 from store.apps import AppRecord

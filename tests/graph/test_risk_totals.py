@@ -24,9 +24,9 @@ query ($hosting: [Hosting!]) {
     totalCount
   }
   noAlerts: mendixCloudAppsWithoutAlerts(first: 1, filter: {hosting: $hosting}) { totalCount }
-  manage: appsWithProductionManagePermissionsGrantedToOthers(first: 1, filter: {hosting: $hosting}) {
-    totalCount
-  }
+  manage: appsWithProductionManagePermissionsGrantedToOthers(
+    first: 1, filter: {hosting: $hosting}
+  ) { totalCount }
   expiring: appsWithLicensesExpiring(days: 30, first: 1, filter: {hosting: $hosting}) {
     totalCount
   }
@@ -56,7 +56,9 @@ STATUS = """
 mutation ($input: SetPersonStatusInput!) { setPersonStatus(input: $input) { userErrors { code } } }
 """
 MENDIX_ID = """
-mutation ($input: RegisterMendixIdInput!) { registerMendixId(input: $input) { userErrors { code } } }
+mutation ($input: RegisterMendixIdInput!) {
+  registerMendixId(input: $input) { userErrors { code } }
+}
 """
 ADD_LICENSE = """
 mutation ($input: AddLicenseInput!) { addLicense(input: $input) { userErrors { code } } }"""
