@@ -87,10 +87,11 @@ def _exact(doc: dict[str, Any], start: int, end: int) -> int:
     return found
 
 
-def count(docs: dict[str, dict[str, Any]], since: datetime, until: datetime) -> int:
+def count(
+    docs: dict[str, dict[str, Any]], since: datetime, until: datetime, days: list[str]
+) -> int:
     """Apps of one hosting with a license expiring in [since, until], from the day documents
-    of :func:`labels` (``docs``: label -> document; a missing day counts nothing)."""
-    days = labels(since, until)
+    of ``days`` (:func:`labels`; ``docs``: label -> document; a missing day counts nothing)."""
     start, end = ms(since), ms(until)
     first, last = days[0], days[-1]
     total = _exact(docs.get(first, {}), start, end)

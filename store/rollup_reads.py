@@ -130,17 +130,16 @@ def _hostings(hosting: Sequence[Hosting] | None) -> list[str]:
 
 
 async def _docs(db: Database, name: str, keys: list[str]) -> dict[str, Document]:
-    """Counter documents by key (missing ones left out): by key on the embedded engine."""
+    """Counter documents by key (missing ones left out): by key on the embedded engine, as
+    store/embedded.py ``mock_stored`` reads (the engine's own documents: read, never kept)."""
     mock = mongomock_collection(db[name])
     if mock is not None:
         await _turn()
-        found = {}
-        for key in keys:
-            try:
-                found[key] = mock._store[key]
-            except KeyError:
-                continue
-        return found
+        stored = mock._store
+        if stored._ttl_indexes:  # never on counters; mongomock's checked read then
+            return {key: stored[key] for key in keys if key in stored}
+        documents = stored._documents
+        return {key: found for key in keys if (found := documents.get(key)) is not None}
     docs = await db[name].find({"_id": {"$in": keys}}, {"recent": 0}).to_list(None)
     return {doc["_id"]: doc for doc in docs}
 
@@ -166,7 +165,7 @@ async def expiring_count(
         keys = [rollup_days.key(item, label) for label in labels]
         docs = await _docs(db, rollups.DAYS, keys)
         by_label = {label: docs[k] for label, k in zip(labels, keys, strict=True) if k in docs}
-        total += rollup_days.count(by_label, since, until)
+        total += rollup_days.count(by_label, since, until, labels)
     return total
 
 
