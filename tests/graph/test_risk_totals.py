@@ -9,10 +9,13 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+
+from ownership.tasks import recover
 from store import apps as app_store
 from store import reports as report_store
 from store import risks as risk_store
-from store import rollup_reads, rollups
+from store import rollup_people, rollup_reads, rollups
 from store.people import PersonRecord
 from store.records import now
 from tests.helpers import create_app, gql, make_person, pid, run
@@ -175,3 +178,33 @@ async def test_supports_totals_are_read_from_the_rollups_and_a_viewers_from_thei
     assert narrowed["both"]["totalCount"] <= 2
     await rollup_reads.rebuild(db)
     assert await gql(db, support, TOTALS, {"hosting": None}) == before
+
+
+class Crash(Exception):
+    """The process died here."""
+
+
+async def _crash(*_: Any) -> Any:
+    raise Crash()
+
+
+async def test_a_crash_after_a_person_or_contact_change_is_recovered_once(
+    db: Any, support: PersonRecord, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    people, apps = await _world(db, support)
+    monkeypatch.setattr(rollup_people, "follow_person", _crash)  # dies after the person write
+    for person in people[:3]:
+        status = {"personId": pid(person), "status": "INACTIVE"}
+        assert (await gql(db, support, STATUS, {"input": status}))["setPersonStatus"] == {
+            "userErrors": []
+        }
+    monkeypatch.setattr(rollups, "drain", _crash)  # dies after the app write
+    added = {"appId": apps[1], "personId": pid(people[3])}
+    _, errors = await run(db, support, "addTechnicalContact", **added)
+    assert errors == []
+    monkeypatch.undo()
+    lagging = await gql(db, support, TOTALS, {"hosting": None})
+    assert lagging != await _direct(db, None), "the crashes left Support's totals behind"
+    await asyncio.gather(recover(db), recover(db))  # two processes' periodic tasks
+    assert await gql(db, support, TOTALS, {"hosting": None}) == await _direct(db, None)
+    assert await rollup_reads.verify(db) == []
