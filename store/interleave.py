@@ -127,5 +127,8 @@ class InterleavingClient(AsyncMongoMockClient):  # type: ignore[misc]
 
 def client(**kwargs: Any) -> InterleavingClient:
     """A mongomock-motor client whose calls yield to the event loop (``tz_aware`` etc. pass
-    through to mongomock)."""
+    through to mongomock); its ``_id`` lookups read by key (store/embedded_keys.py)."""
+    from store import embedded_keys
+
+    embedded_keys.install()
     return InterleavingClient(**kwargs)
