@@ -25,7 +25,7 @@ _original = Collection._iter_documents
 def _iter_documents(self: Any, filter: Any) -> Iterator[Any]:
     key = filter.get("_id") if isinstance(filter, dict) else None
     stored = self._store
-    if type(key) not in _KEYS or stored._ttl_indexes:
+    if type(key) not in _KEYS or stored._ttl_indexes or stored.is_empty:
         return _original(self, filter)  # type: ignore[no-any-return]
     found = stored._documents.get(key)  # the engine runs on the loop's thread: no lock
     return iter([found] if found is not None and filter_applies(filter, found) else [])
