@@ -6,6 +6,7 @@ from bson import ObjectId
 
 from store import apps as app_store
 from store import audit as audit_store
+from store import pending_mail
 from store import people as people_store
 from store import rollups as rollup_store
 from store.audit import AuditEventRecord
@@ -32,9 +33,10 @@ async def person_events(
 
 
 async def finish_pending(db: Database) -> int:
-    """Move every event a crash left pending into the trail, and apply the rollup deltas a
-    crash left pending (the periodic task)."""
-    return await audit_store.drain_all(db) + await rollup_store.drain_all(db)
+    """Move every event a crash left pending into the trail, queue the emails a crash left
+    pending, and apply the rollup deltas a crash left pending (the periodic task)."""
+    queued = await pending_mail.drain_all(db)
+    return queued + await audit_store.drain_all(db) + await rollup_store.drain_all(db)
 
 
 async def visible_events(
