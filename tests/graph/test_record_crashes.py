@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from ownership.tasks import recover
+from ownership.tasks import recover, run_once
 from resolvers import licenses as license_cases
+from resolvers import maintenance as maintenance_cases
 from store.people import PersonRecord
 from tests.crashing import Crash, CrashingDatabase, writes_made
 from tests.graph.test_licenses import ADD as ADD_LICENSE
@@ -133,3 +134,50 @@ async def test_racing_drains_record_an_expansion_once(
         requests, mails, events = await expansion_state(db, support, app, users)
         assert len(requests) == 1 and mails == 1 and events == requests
     assert await no_pending(db, "license_expansion_requests")
+
+
+# --- postMaintenanceWindow: the window, its audit event and its emails ----------------------
+
+
+async def window_state(db: Any, title: str) -> tuple[int, int, int, int]:
+    """(windows, MAINTENANCE_POSTED events, emails, windows not notified) for ``title``."""
+    windows = await db["maintenance_windows"].find({"title": title}).to_list(None)
+    events = await db["audit_events"].find({"action": "MAINTENANCE_POSTED"}).to_list(None)
+    mails = await db["notifications"].find({"kind": "MAINTENANCE"}).to_list(None)
+    return (
+        len(windows),
+        sum(1 for event in events if event["after"]["title"] == title),
+        sum(1 for mail in mails if mail["subject"] == f"Planned maintenance: {title}"),
+        sum(1 for window in windows if window["notified_at"] is None),
+    )
+
+
+async def test_maintenance_window_survives_a_crash_between_any_two_writes(
+    db: Any, support: PersonRecord
+) -> None:
+    """Two Mendix Cloud apps with two contacts (one email each per window)."""
+    for name in ("ann", "bob"):
+        contact = await make_person(db, f"{name}@acme.example", name.title(), name)
+        await create_app(db, support, contact, "MENDIX_CLOUD", f"crash-{name}")
+
+    def post(title: str) -> Any:
+        data = {
+            "title": title,
+            "description": "Apps restart once.",
+            "starts_at": START + timedelta(days=3),
+            "ends_at": START + timedelta(days=3, hours=2),
+        }
+        return lambda target: maintenance_cases.post_window(target, support, data)
+
+    writes = await writes_made(db, post("first"))
+    assert await window_state(db, "first") == (1, 1, 2, 0)
+    assert writes >= 4  # the window, then its event moved, two emails, marked notified
+    for at in range(writes):
+        title = f"try {at}"
+        with pytest.raises(Crash):
+            await post(title)(CrashingDatabase(db, at))
+        for _ in range(2):  # restart; running the periodic task again changes nothing
+            await run_once(db, None)
+            expected = (0, 0, 0, 0) if at == 0 else (1, 1, 2, 0)
+            assert await window_state(db, title) == expected, at
+    assert await no_pending(db, "maintenance_windows")
