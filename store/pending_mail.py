@@ -21,7 +21,8 @@ from store.db import Database, Document
 from store.notifications import NotificationKind
 
 FIELD = "pending_mail"
-# Collections whose documents may carry pending mail (license expansion requests).
+# Collections whose documents may carry pending mail (license expansion requests; a raised
+# alert's emails travel with the alert in its app: store/alerts.py).
 OWNERS = ("license_expansion_requests",)
 
 
@@ -52,14 +53,9 @@ async def ensure_indexes(db: Database, owner: str) -> None:
     await db[owner].create_index([(f"{FIELD}.dedupe_key", ASCENDING)], name=FIELD, sparse=True)
 
 
-async def drain(db: Database, owner: str, owner_id: Any) -> int:
-    """Queue the pending mail of one document; returns how many left the document.
-    Safe to run again, at any point, in any process."""
-    found = await db[owner].find_one({"_id": owner_id}, {FIELD: 1})
-    pending: list[Document] = list((found or {}).get(FIELD) or [])
-    if not pending:
-        return 0
-    for item in pending:
+async def queue(db: Database, items: list[Document]) -> None:
+    """Queue stored emails in the outbox; one queued before (same dedupe key) is skipped."""
+    for item in items:
         await outbox.enqueue(
             db,
             kind=NotificationKind(item["kind"]),
@@ -69,7 +65,17 @@ async def drain(db: Database, owner: str, owner_id: Any) -> int:
             subject=item["subject"],
             body=item["body"],
             app_id=item.get("app_id"),
-        )  # None when queued before: the unique dedupe key makes this idempotent
+        )
+
+
+async def drain(db: Database, owner: str, owner_id: Any) -> int:
+    """Queue the pending mail of one document; returns how many left the document.
+    Safe to run again, at any point, in any process."""
+    found = await db[owner].find_one({"_id": owner_id}, {FIELD: 1})
+    pending: list[Document] = list((found or {}).get(FIELD) or [])
+    if not pending:
+        return 0
+    await queue(db, pending)
     keys = [item["dedupe_key"] for item in pending]
     await db[owner].update_one({"_id": owner_id}, {"$pull": {FIELD: {"dedupe_key": {"$in": keys}}}})
     await db[owner].update_one({"_id": owner_id, FIELD: {"$size": 0}}, {"$unset": {FIELD: ""}})

@@ -11,10 +11,14 @@ from typing import Any
 import pytest
 
 from ownership.tasks import recover, run_once
+from resolvers import alerts as alert_cases
 from resolvers import licenses as license_cases
 from resolvers import maintenance as maintenance_cases
+from resolvers.ids import decode
+from store import rollup_reads
 from store.people import PersonRecord
 from tests.crashing import Crash, CrashingDatabase, writes_made
+from tests.graph.cloud import cloud
 from tests.graph.test_licenses import ADD as ADD_LICENSE
 from tests.helpers import create_app, gql, make_person, pid, run
 
@@ -31,7 +35,8 @@ query ($id: ID!) {
 
 async def no_pending(db: Any, collection: str) -> bool:
     """Nothing left to move (an emptied list may stay if killed before its removal)."""
-    left = {"$or": [{"pending_events.0": {"$exists": True}}, {"pending_mail.0": {"$exists": True}}]}
+    fields = ("pending_events", "pending_mail", "pending_alerts")
+    left = {"$or": [{f"{field}.0": {"$exists": True}} for field in fields]}
     return await db[collection].count_documents(left) == 0
 
 
@@ -181,3 +186,114 @@ async def test_maintenance_window_survives_a_crash_between_any_two_writes(
             expected = (0, 0, 0, 0) if at == 0 else (1, 1, 2, 0)
             assert await window_state(db, title) == expected, at
     assert await no_pending(db, "maintenance_windows")
+
+
+# --- reportMetrics: a category's status change, its alert, emails and live event -----------
+
+
+async def alert_state(db: Any, app_id: Any, status: str) -> tuple[str, list[int], int, int]:
+    """(APP_CPU's status, sequences of the alerts into ``status``, their emails, their live
+    events)."""
+    app = await db["apps"].find_one({"_id": app_id})
+    production = next(env for env in app["environments"] if env["production"])
+    alerts = await db["alerts"].find({"app_id": app_id, "status": status}).to_list(None)
+    ids = [alert["_id"] for alert in alerts]
+    keyed = {f"alert:{key}" for key in ids}
+    mails = await db["notifications"].find({"kind": "ALERT"}).to_list(None)
+    mailed = sum(1 for mail in mails if mail["dedupe_key"].rsplit(":", 1)[0] in keyed)
+    events = await db["events"].count_documents({"payload._id": {"$in": ids}})
+    return (
+        production["alert_status"]["APP_CPU"],
+        sorted(alert["sequence"] for alert in alerts),
+        mailed,
+        events,
+    )
+
+
+async def test_alert_survives_a_crash_between_any_two_writes(
+    db: Any, support: PersonRecord
+) -> None:
+    """Each round moves APP_CPU NORMAL -> WARNING (one alert, emailed to the technical
+    contact) and back (the recovery, not measured here)."""
+    c = await cloud(db, support, "crash")
+    app_id = decode(c.app["id"], "App")
+
+    def sample(value: float) -> Any:
+        data = {
+            "environment_id": c.production,
+            "samples": [{"category": "APP_CPU", "value": value}],
+        }
+        return lambda target: alert_cases.report_metrics(target, app_id, data)
+
+    writes = await writes_made(db, sample(80))
+    assert await alert_state(db, app_id, "WARNING") == ("WARNING", [1], 1, 1)
+    assert writes >= 4  # the status change, then its alert, email and live event
+    rounds = 1
+    for at in range(writes):
+        await sample(10)(db)  # back to NORMAL (sequence 2, 4, ...)
+        with pytest.raises(Crash):
+            await sample(80)(CrashingDatabase(db, at))
+        for _ in range(2):  # restart; running the recovery again changes nothing
+            await recover(db)
+            state = await alert_state(db, app_id, "WARNING")
+            if at == 0:  # killed before the status change: nothing happened
+                assert state == ("NORMAL", [2 * k + 1 for k in range(rounds)], rounds, rounds)
+            else:
+                sequences = [2 * k + 1 for k in range(rounds + 1)]
+                assert state == ("WARNING", sequences, rounds + 1, rounds + 1), at
+        if at == 0:
+            await sample(80)(db)  # the sample again, now it goes through
+        rounds += 1
+    assert await no_pending(db, "apps")
+
+
+async def test_alert_settings_survive_a_crash_between_any_two_writes(
+    db: Any, support: PersonRecord
+) -> None:
+    """updateAlertSettings went through the app's one conditional update with its event
+    already (resolvers/changes.py ``apply``); this shows it holds at every write."""
+    c = await cloud(db, support, "settings")
+    app_id = decode(c.app["id"], "App")
+
+    def update(enabled: bool) -> Any:
+        data = {"environment_id": c.production, "email_enabled": enabled}
+        return lambda target: alert_cases.update_alert_settings(target, c.contact, data)
+
+    async def state() -> tuple[bool, list[bool]]:
+        app = await db["apps"].find_one({"_id": app_id})
+        production = next(env for env in app["environments"] if env["production"])
+        events = await db["audit_events"].find({"action": "ALERT_SETTINGS_CHANGED"}).to_list(None)
+        ordered = sorted(events, key=lambda event: event["_id"])
+        return production["alert_settings"]["email_enabled"], [
+            event["after"]["email_enabled"] for event in ordered
+        ]
+
+    writes = await writes_made(db, update(False))
+    assert await state() == (False, [False])
+    changes = [False]
+    for at in range(writes):
+        enabled = not changes[-1]
+        with pytest.raises(Crash):
+            await update(enabled)(CrashingDatabase(db, at))
+        await recover(db)
+        if at > 0:
+            changes.append(enabled)
+        assert await state() == (changes[-1], changes), at
+        assert await rollup_reads.verify(db) == []
+    assert await no_pending(db, "apps")
+
+
+async def test_racing_drains_record_an_alert_once(db: Any, support: PersonRecord) -> None:
+    """A report killed right after its status change; two periodic tasks and the next
+    report (which drains the app's pending alerts too) run at once."""
+    c = await cloud(db, support, "race")
+    app_id = decode(c.app["id"], "App")
+    data = {"environment_id": c.production, "samples": [{"category": "APP_CPU", "value": 80}]}
+    with pytest.raises(Crash):
+        await alert_cases.report_metrics(CrashingDatabase(db, 1), app_id, data)
+    other = {"environment_id": c.production, "samples": [{"category": "APP_DISK", "value": 90}]}
+    await asyncio.gather(recover(db), recover(db), alert_cases.report_metrics(db, app_id, other))
+    assert await alert_state(db, app_id, "WARNING") == ("WARNING", [1], 1, 1)
+    assert await db["alerts"].count_documents({"app_id": app_id}) == 2
+    assert await db["events"].count_documents({}) == 2
+    assert await no_pending(db, "apps")
