@@ -204,9 +204,9 @@ async def _alert(
     previous: MetricStatus,
     status: MetricStatus,
     value: float,
-) -> Callable[[int], Document]:
-    """The record of a status change (its alert and emails), to be written with it, made
-    from the change's sequence number."""
+) -> tuple[Callable[[int], Document], list[Document]]:
+    """The record of a status change (its alert and emails), to be written with it: made
+    from the change's sequence number by the first function, kept in the list."""
     settings = environment.alert_settings
     threshold = settings.threshold(category)
     key = environment.environment_id
@@ -237,13 +237,18 @@ async def _alert(
         "email_recipients": [person.email for person in mailed],
     }
 
-    def make(sequence: int) -> Document:
-        return alert_store.pending_alert(
-            {**fields, "sequence": sequence},
-            lambda alert: alert_mails(app, environment.name, alert, mailed),
-        )
+    made: list[Document] = []
 
-    return make
+    def make(sequence: int) -> Document:
+        made.append(
+            alert_store.pending_alert(
+                {**fields, "sequence": sequence},
+                lambda alert: alert_mails(app, environment.name, alert, mailed),
+            )
+        )
+        return made[-1]
+
+    return make, made
 
 
 @dataclass(frozen=True)
@@ -276,18 +281,14 @@ async def report_metrics(db: Database, node_app_id: ObjectId, data: dict[str, An
             old = environment.status(sample.category)
             if new is old:
                 break
-            make = await _alert(db, app, environment, sample.category, old, new, sample.value)
-            written: list[Document] = []
-
-            def record(sequence: int, make: Any = make, written: Any = written) -> Document:
-                written.append(make(sequence))
-                return written[-1]
-
+            record, made = await _alert(
+                db, app, environment, sample.category, old, new, sample.value
+            )
             sequence = await env_store.change_status(
                 db, app.id, index, environment.environment_id, sample.category, old, new, record
             )
             if sequence is not None:
-                raised.alerts.append(alert_store.alert_of(written[-1]))
+                raised.alerts.append(alert_store.alert_of(made[-1]))
                 break
             # another report changed the status first: judge this sample against the new one
             fresh = await app_store.get_app(db, app.id)
