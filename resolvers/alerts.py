@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -24,7 +23,7 @@ from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from resolvers import rights
-from resolvers.alert_mail import alert_mails
+from resolvers.alert_records import alert_record
 from resolvers.changes import apply, first
 from resolvers.environments import (
     EnvironmentView,
@@ -47,9 +46,7 @@ from store.audit import AuditAction
 from store.cloud import (
     RULES,
     AlertCategory,
-    EnvironmentRecord,
     EnvironmentRight,
-    MetricStatus,
     rights_of,
 )
 from store.db import Database, Document
@@ -196,61 +193,6 @@ async def update_alert_settings(
     return EnvironmentView(change.after, after)
 
 
-async def _alert(
-    db: Database,
-    app: AppRecord,
-    environment: EnvironmentRecord,
-    category: AlertCategory,
-    previous: MetricStatus,
-    status: MetricStatus,
-    value: float,
-) -> tuple[Callable[[int], Document], list[Document]]:
-    """The record of a status change (its alert and emails), to be written with it: made
-    from the change's sequence number by the first function, kept in the list."""
-    settings = environment.alert_settings
-    threshold = settings.threshold(category)
-    key = environment.environment_id
-    recipients = list(app.technical_contact_ids) + [
-        person
-        for person in settings.recipient_ids
-        if MONITORING in rights_of(person, key, app.technical_contact_ids, app.grants)
-    ]
-    recipients = list(dict.fromkeys(recipients))
-    mailed: list[PersonRecord] = []
-    if settings.email_enabled:
-        people = await people_store.get_people(db, recipients)
-        mailed = [p for p in people if p is not None and p.status is PersonStatus.ACTIVE]
-    fields = {
-        "app_id": app.id,
-        "environment_id": key,
-        "environment_name": environment.name,
-        "production": environment.production,
-        "category": category.value,
-        "status": status.value,
-        "previous_status": previous.value,
-        "value": value,
-        "warning": threshold.warning,
-        "critical": threshold.critical,
-        "unit": RULES[category].unit,
-        "recipient_ids": recipients,
-        "email_enabled": settings.email_enabled,
-        "email_recipients": [person.email for person in mailed],
-    }
-
-    made: list[Document] = []
-
-    def make(sequence: int) -> Document:
-        made.append(
-            alert_store.pending_alert(
-                {**fields, "sequence": sequence},
-                lambda alert: alert_mails(app, environment.name, alert, mailed),
-            )
-        )
-        return made[-1]
-
-    return make, made
-
-
 @dataclass(frozen=True)
 class Reported:
     """The alerts a report raised and their live events (for this process's subscribers)."""
@@ -281,7 +223,7 @@ async def report_metrics(db: Database, node_app_id: ObjectId, data: dict[str, An
             old = environment.status(sample.category)
             if new is old:
                 break
-            record, made = await _alert(
+            record, made = await alert_record(
                 db, app, environment, sample.category, old, new, sample.value
             )
             sequence = await env_store.change_status(
