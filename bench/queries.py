@@ -1,6 +1,12 @@
-"""The benchmark's GraphQL documents: the nested reads, the tiny query, and the dashboard
-page's first request (graph/static/dashboard.js ``DASHBOARD``: the aggregations and the five
-at-risk lists in one document)."""
+"""The benchmark's GraphQL documents: the nested reads, the tiny query, and ``DASHBOARD``.
+
+``DASHBOARD`` is one document with the aggregations (ownership summary, license expiry
+timeline, top technical contacts) and the five at-risk lists: what the first dashboard page
+asked in a single request. The dashboard page of today (graph/static/) no longer sends it:
+it sends its registered operations by ``documentId`` (graph/operations/*.graphql: Viewer,
+then Overview and TopContacts for the overview; Apps, Regions, App, Person and Names for
+the other views). ``DASHBOARD`` stays as a fixed aggregation workload, comparable across
+runs."""
 
 from __future__ import annotations
 

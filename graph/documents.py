@@ -17,12 +17,21 @@ from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Any
 
-from graphql import GraphQLError, GraphQLSchema, parse, specified_rules, validate
+from graphql import (
+    GraphQLError,
+    GraphQLSchema,
+    OperationDefinitionNode,
+    OperationType,
+    parse,
+    specified_rules,
+    validate,
+)
 
 from graph.fast import prepare
+from graph.guard import request_info
 from graph.limits import MAX_TOKENS, RULES
 from resolvers import documents as rules
-from resolvers.documents import DocumentError
+from resolvers.documents import DocumentError, Registration
 from store import documents as document_store
 from store.db import Database
 from store.people import PersonRecord
@@ -124,9 +133,12 @@ class Registry:
         return len(records)
 
     async def resolve(
-        self, db: Database, viewer: PersonRecord | None, data: dict[str, Any]
+        self, db: Database, viewer: PersonRecord | None, data: dict[str, Any], context: Any = None
     ) -> str | None:
-        return await rules.resolve(db, viewer, data, self.known, self.check)
+        """The text a request runs; ``context`` (the request's) decides what its token may
+        register on a miss and charges the registration to its rate limit."""
+        registration = None if context is None else _registration(db, context)
+        return await rules.resolve(db, viewer, data, self.known, self.check, registration)
 
     def servable(self, data: dict[str, Any]) -> str | None:
         """For the fast front, without waiting: the text a request's body runs when this
@@ -147,3 +159,29 @@ class Registry:
         if rules.trusted_only() and rules.document_id(query) not in self.known:
             return None  # registered, or Support's: the view decides
         return query
+
+
+def writes(body: str) -> bool:
+    """Whether a text (one that validates) holds a mutation."""
+    return any(
+        isinstance(definition, OperationDefinitionNode)
+        and definition.operation is OperationType.MUTATION
+        for definition in parse(body, max_tokens=MAX_TOKENS).definitions
+    )
+
+
+def _registration(db: Database, context: Any) -> Registration:
+    credential = getattr(context, "credential", None)
+    request = getattr(context, "request", None)
+    info = request_info(request.scope) if request is not None else None
+    limiter = info.limiter if info is not None and info.protection.enabled else None
+    if limiter is None or credential is None:
+        return Registration(credential, writes)
+
+    async def charge(points: int) -> bool:
+        decision = limiter.try_charge(db, credential, points)
+        if decision is None:  # past this process's allowance: one database round trip
+            decision = await limiter.charge(db, credential, points)
+        return bool(decision.allowed)
+
+    return Registration(credential, writes, charge)

@@ -248,7 +248,9 @@ class GraphQLView(GraphQL[Context, None]):
                 body = self.parse_json(raw)
                 data["documentId"] = body.get("documentId") if isinstance(body, dict) else None
             try:
-                request_data.query = await self.documents.resolve(context.db, context.viewer, data)
+                request_data.query = await self.documents.resolve(
+                    context.db, context.viewer, data, context
+                )
             except DocumentError as error:
                 raise Refused(error, request.headers.get("accept", "")) from None
         return await super().execute_operation(

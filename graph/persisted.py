@@ -53,7 +53,7 @@ class TrustedTransportWS(BaseGraphQLTransportWSHandler[Any, Any]):
         if registry is not None and isinstance(payload, dict) and self.connection_acknowledged:
             context = self.context
             try:
-                text = await registry.resolve(context.db, context.viewer, payload)
+                text = await registry.resolve(context.db, context.viewer, payload, context)
             except DocumentError as error:
                 await self.send_message(
                     {"id": message.get("id"), "type": "error", "payload": [error_body(error)]}

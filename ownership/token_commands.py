@@ -9,8 +9,9 @@ from typing import Any
 
 from ownership.config import Settings
 from resolvers.ids import decode, encode
-from resolvers.tokens import MAX_EXPIRY_DAYS, default_expiry_days
+from resolvers.tokens import MAX_ACTIVE_TOKENS, MAX_EXPIRY_DAYS, default_expiry_days
 from store import people as people_store
+from store import token_quota
 from store import tokens as token_store
 from store.db import Store
 from store.pagination import Window
@@ -70,14 +71,28 @@ async def _create_for_person(store: Store, args: argparse.Namespace) -> str:
         if not args.name:
             raise SystemExit(f"No person with email {args.email}; pass --name to create them")
         person = await people_store.create_person(store.db, email=email, name=args.name)
+    if await token_quota.count_active(store.db, person.id, now()) >= MAX_ACTIVE_TOKENS:
+        raise SystemExit(_too_many(args.email))  # refused before anything is written
     if args.support:
         await people_store.add_role(store.db, person.id, Role.SUPPORT)
-    return await token_store.create_token(
-        store.db,
-        person.id,
-        label=args.label or "cli",
-        scope=TokenScope(args.scope),
-        expires_at=expires_at,
+    try:
+        secret, _record = await token_quota.issue_within(
+            store.db,
+            person.id,
+            MAX_ACTIVE_TOKENS,
+            label=args.label or "cli",
+            scope=TokenScope(args.scope),
+            expires_at=expires_at,
+        )
+    except token_quota.TooManyTokens:
+        raise SystemExit(_too_many(args.email)) from None
+    return secret
+
+
+def _too_many(email: str) -> str:
+    return (
+        f"{email} holds {MAX_ACTIVE_TOKENS} active tokens, the most allowed: revoke one first"
+        " (`ownership token list --email ...`, then `ownership token revoke ID`)"
     )
 
 

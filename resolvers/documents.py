@@ -11,6 +11,12 @@ A request names its document in one of three ways:
 
 With ``TRUSTED_DOCUMENTS_ONLY=1`` only registered documents run, except for Support: any
 other text (or APQ registration) is refused with TRUSTED_DOCUMENT_REQUIRED.
+
+Registering on a miss is a write made for a client, so it follows the token (a
+:class:`Registration`): a READ_ONLY token registers only documents without a mutation (its
+mutation still runs, and is refused INSUFFICIENT_SCOPE, but is not kept), and every
+registration spends ``REGISTRATION_COST`` points of the token's rate limit on top of the
+operation's own cost; with too few points left the text runs unregistered.
 """
 
 from __future__ import annotations
@@ -18,12 +24,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Callable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from contextlib import suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from resolvers.auth import Credential
 from store import documents as document_store
 from store.db import Database
 from store.people import PersonRecord
@@ -31,6 +38,9 @@ from store.people import PersonRecord
 PREFIX = "sha256:"
 _HEX = re.compile(r"[0-9a-f]{64}")
 MAX_LENGTH = 100_000  # characters of one registered document
+# rate-limit points one automatic-persisted-query registration spends (a parse, a validation
+# and a database write), besides what running the operation costs
+REGISTRATION_COST = 10
 
 
 class DocumentErrorCode(StrEnum):
@@ -60,6 +70,22 @@ class DocumentError(Exception):
 Check = Callable[[str], list[str]]
 # This process's copy of registered texts, by document ID (graph/documents.py bounds it).
 Known = MutableMapping[str, str]
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Who asks to register a text on a miss, as the transport knows them."""
+
+    credential: Credential | None  # None in process (tests, the CLI): not limited
+    writes: Callable[[str], bool]  # whether a text holds a mutation (parsed by graph/)
+    # spend points of the token's rate limit: False when they are not left (nothing spent)
+    charge: Callable[[int], Awaitable[bool]] | None = None
+
+    async def allows(self, body: str) -> bool:
+        credential = self.credential
+        if credential is not None and not credential.may_write and self.writes(body):
+            return False  # a read-only token keeps nothing that writes
+        return self.charge is None or await self.charge(REGISTRATION_COST)
 
 
 def trusted_only() -> bool:
@@ -122,10 +148,7 @@ async def lookup(db: Database, identifier: str, known: Known) -> str | None:
     return None if record is None else record.body
 
 
-async def register(
-    db: Database, body: str, source: str, check: Check, name: str | None = None
-) -> str:
-    """Register a document after it parses and validates; returns its ID."""
+def _valid(body: str, check: Check) -> None:
     if len(body) > MAX_LENGTH:
         raise DocumentError(
             DocumentErrorCode.INVALID_DOCUMENT, f"A document may have {MAX_LENGTH} characters"
@@ -133,6 +156,13 @@ async def register(
     problems = check(body)
     if problems:
         raise DocumentError(DocumentErrorCode.INVALID_DOCUMENT, "; ".join(problems))
+
+
+async def register(
+    db: Database, body: str, source: str, check: Check, name: str | None = None
+) -> str:
+    """Register a document after it parses and validates; returns its ID."""
+    _valid(body, check)
     identifier = document_id(body)
     await document_store.put_document(db, identifier, body, source, name)
     return identifier
@@ -144,10 +174,13 @@ async def resolve(
     data: dict[str, Any],
     known: Known,
     check: Check,
+    registration: Registration | None = None,
 ) -> str | None:
     """The text to run for a request body (``query``, ``documentId``, ``extensions``).
 
-    None when it names no document at all (the standard "no query" answer follows)."""
+    None when it names no document at all (the standard "no query" answer follows). A text
+    sent with its persisted-query hash is registered when it validates and ``registration``
+    (the requester's token) allows it."""
     query = data.get("query")
     if not isinstance(query, str | None):
         return query  # the view refuses it as it always has
@@ -186,8 +219,10 @@ async def resolve(
         if await lookup(db, apq, known) is None:
             _refuse_untrusted(viewer)
             with suppress(DocumentError):  # an invalid document runs (and fails), unkept
-                await register(db, query, "apq", check)
-        known[apq] = query
+                _valid(query, check)
+                if registration is None or await registration.allows(query):
+                    await document_store.put_document(db, apq, query, "apq")
+                    known[apq] = query
         return query
     if query is not None and trusted_only() and (viewer is None or not viewer.is_support):
         identifier = document_id(query)

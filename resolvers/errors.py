@@ -65,6 +65,7 @@ class ErrorCode(StrEnum):
     # access tokens
     INSUFFICIENT_SCOPE = "INSUFFICIENT_SCOPE"
     ALREADY_REVOKED = "ALREADY_REVOKED"
+    TOO_MANY_TOKENS = "TOO_MANY_TOKENS"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from store.audit import AuditAction
 from store.db import Database, Document
 from store.pagination import Page, Window
 from store.people import PersonRecord, PersonStatus
+from store.records import now
 
 
 class CreatePersonInput(Input):
@@ -42,7 +43,18 @@ class PeopleFilter(Input):
 
 
 async def create_person(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> PersonRecord:
+    """Add a person (to invite them to a team). Whether an email is registered is not
+    disclosed to whom may not see its person: for anyone but Support an email of someone
+    they cannot see answers as a creation would (:func:`_as_invited`), and only Support sets
+    a MendixID here (a taken one would say it exists; people register their own)."""
     args = parse(CreatePersonInput, data)
+    if args.mendix_id is not None and not viewer.is_support:
+        fail(
+            ErrorCode.FORBIDDEN,
+            "Only Mendix Support sets a MendixID when adding a person; people register "
+            "their own (registerMendixId)",
+            ["input", "mendixId"],
+        )
 
     def created(person: PersonRecord) -> list[Document]:
         return [
@@ -59,11 +71,27 @@ async def create_person(db: Database, viewer: PersonRecord, data: dict[str, Any]
             db, email=args.email, name=args.name, mendix_id=args.mendix_id, events=created
         )
     except people_store.DuplicateEmail:
+        existing = await people_store.get_person_by_email(db, args.email)
+        if existing is not None and not await _may_see(db, viewer, existing.id):
+            return _as_invited(existing, args)
         fail(ErrorCode.DUPLICATE_EMAIL, "A person with this email exists", ["input", "email"])
     except people_store.DuplicateMendixId:
         fail(ErrorCode.DUPLICATE_MENDIX_ID, "This MendixID is taken", ["input", "mendixId"])
     await _drain(db, person.id)
     return person
+
+
+async def _may_see(db: Database, viewer: PersonRecord, person_id: ObjectId) -> bool:
+    return (await visible_people(db, viewer, [person_id]))[0] is not None
+
+
+def _as_invited(existing: PersonRecord, args: CreatePersonInput) -> PersonRecord:
+    """The answer to adding a person already registered, for a caller who may not see them:
+    what a new person made from the same input would show, with the person's real ID (so
+    the caller can go on, e.g. addTeamMember, as after a creation); nothing stored is shown
+    and nothing is written. Afterwards, as for a new person, ``node(id:)`` answers null to
+    the caller until the person is on one of their apps."""
+    return PersonRecord(id=existing.id, email=existing.email, name=args.name, created_at=now())
 
 
 async def _drain(db: Database, person_id: ObjectId) -> None:

@@ -16,7 +16,7 @@ from bson import ObjectId
 from pydantic import Field
 
 from resolvers import rights as authority
-from resolvers.auth import app_scope, existing_person, visible_app
+from resolvers.auth import app_scope, visible_app
 from resolvers.changes import apply, first
 from resolvers.environments import (
     MANAGE,
@@ -85,7 +85,8 @@ async def grant_rights(db: Database, viewer: PersonRecord, data: dict[str, Any])
     args = parse(RightsInput, data)
     rights = sorted(set(args.rights))
     app, index, environment = await visible_environment(db, viewer, args.environment_id)
-    await existing_person(db, args.person_id, "personId")
+    # no existence check: grants go to team members only, so a person who is not on the
+    # team and an ID that is no person answer alike (NOT_A_TEAM_MEMBER)
     key = environment.environment_id
     granted = AuditAction.ENVIRONMENT_RIGHTS_GRANTED
     change = await apply(

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from resolvers import rights
 from resolvers.approvals import STALE_CLAIM, complete_approval, request_event
-from resolvers.auth import app_scope, existing_person, require_support, visible_app
+from resolvers.auth import app_scope, require_support, visible_app
 from resolvers.changes import error
 from resolvers.errors import ErrorCode, UserErrors, fail
 from resolvers.ids import AppId, PersonId, SupportRequestId
@@ -112,8 +112,10 @@ async def submit(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> Su
                 "A Mendix Cloud app has exactly one technical contact; change it instead",
                 ["input", "appId"],
             )
-        person = await existing_person(db, args.technical_contact_id, "technicalContactId")
-        if person.id in app.technical_contact_ids:
+        # no existence check: a person the requester may not see (or no person at all)
+        # makes the request alike, so it never tells whether an ID is a person; Support
+        # sees the person, and approval refuses one that does not exist (NOT_FOUND)
+        if args.technical_contact_id in app.technical_contact_ids:
             fail(
                 ErrorCode.ALREADY_TECHNICAL_CONTACT,
                 "Already a technical contact",

@@ -17,6 +17,7 @@ from pydantic import Field
 from resolvers.errors import ErrorCode, fail
 from resolvers.ids import AccessTokenId
 from resolvers.inputs import Input, parse
+from store import token_quota
 from store import tokens as token_store
 from store.db import Database
 from store.pagination import Page, Window
@@ -27,6 +28,8 @@ from store.tokens import TokenRecord, TokenScope
 EXPIRY_ENV = "OWNERSHIP_TOKEN_EXPIRY_DAYS"
 DEFAULT_EXPIRY_DAYS = 90
 MAX_EXPIRY_DAYS = 3650
+# active (neither revoked nor expired) tokens one person may hold, over the API and the CLI
+MAX_ACTIVE_TOKENS = 50
 
 Label = Annotated[str, Field(min_length=1, max_length=100)]
 ExpiryDays = Annotated[int, Field(ge=1, le=MAX_EXPIRY_DAYS)]
@@ -69,13 +72,21 @@ async def create_access_token(
             ["input", "scope"],
         )
     days = args.expires_in_days or default_expiry_days()
-    return await token_store.issue_token(
-        db,
-        scope=args.scope,
-        label=args.label,
-        person_id=viewer.id,
-        expires_at=now() + timedelta(days=days),
-    )
+    try:
+        return await token_quota.issue_within(
+            db,
+            viewer.id,
+            MAX_ACTIVE_TOKENS,
+            scope=args.scope,
+            label=args.label,
+            expires_at=now() + timedelta(days=days),
+        )
+    except token_quota.TooManyTokens as refusal:
+        fail(
+            ErrorCode.TOO_MANY_TOKENS,
+            f"You hold {refusal.limit} active access tokens, the most allowed: revoke one "
+            "(revokeAccessToken) before creating another",
+        )
 
 
 async def revoke_access_token(
