@@ -14,7 +14,6 @@ GraphQL, no authentication.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
 from collections.abc import AsyncIterator, Callable
@@ -112,8 +111,8 @@ def plain_app(apps: int, dumps: Callable[[Any], bytes]) -> Starlette:
 
 def main() -> None:
     apps, port = int(sys.argv[1]), int(sys.argv[2])
-    if os.environ.get("BENCH_ACCESS_LOG"):  # bench/protection.py: the access log is written
-        logging.basicConfig(filename=os.environ["BENCH_ACCESS_LOG"], level=logging.INFO)
+    # no access log unless asked for (bench/protection.py writes it to /dev/null)
+    os.environ.setdefault("OWNERSHIP_ACCESS_LOG", "off")
     mode = sys.argv[3] if len(sys.argv) > 3 else "embedded"
     memory = mode == "memory"
     app: Any = None

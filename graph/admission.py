@@ -9,7 +9,7 @@ hands on to the stack is neither charged twice nor judged differently.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -38,20 +38,12 @@ def _error(message: str, **extensions: Any) -> GraphQLError:
     return GraphQLError(message, extensions=extensions)
 
 
-_TIMES: dict[int, str] = {}
-
-
 def _time(epoch: int) -> str:
-    """ISO 8601 in UTC; the few window ends in use are formatted once."""
-    text = _TIMES.get(epoch)
-    if text is None:
-        if len(_TIMES) > 64:
-            _TIMES.clear()
-        text = _TIMES[epoch] = datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return text
+    """ISO 8601 in UTC."""
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-async def admit(
+def admit(
     info: RequestInfo | None,
     context: Any,
     cost_plan: CostPlan,
@@ -59,25 +51,68 @@ async def admit(
     operation: str | None = None,
     *,
     per_request: bool = True,
-) -> Admission:
+) -> Admission | Awaitable[Admission]:
     """The request's admission, decided on its first call (later calls return the same).
-    A WebSocket's operations (``per_request=False``) are each decided on their own."""
-    if per_request and info is not None and info.admission is not None:
-        return info.admission
-    protection = info.protection if info is not None else DEFAULT
-    cost, admission = _judge(protection, cost_plan, variables)
-    if admission is None:
-        credential = getattr(context, "credential", None)
-        limiter = info.limiter if info is not None else None
-        if limiter is None or credential is None:
-            admission = Admission(cost, None)
-        else:
-            info.token_id = credential.token_id  # type: ignore[union-attr]
-            points = cost if cost > 0 else 1
-            decision = limiter.try_charge(context.db, credential, points)
-            if decision is None:  # past this process's allowance: one database round trip
-                decision = await limiter.charge(context.db, credential, points)
-            admission = _charged(protection, cost, decision)
+    A WebSocket's operations (``per_request=False``) are each decided on their own.
+
+    Decided at once (an :class:`Admission`), unless this process must first write the points
+    it admitted to the shared count: then an awaitable of it (:func:`await_admission`)."""
+    if info is None:
+        protection, limiter = DEFAULT, None
+    elif per_request and info.admission is not None:
+        return info.admission  # type: ignore[no-any-return]
+    else:
+        protection, limiter = info.protection, info.limiter
+    cost = cost_plan.fixed
+    if cost is None or cost > protection.max_cost:
+        cost, refusal = _judge(protection, cost_plan, variables)
+        if refusal is not None:
+            return _decided(info, refusal, operation, per_request)
+    credential = getattr(context, "credential", None) if limiter is not None else None
+    if credential is None:
+        return _decided(info, Admission(cost, None), operation, per_request)
+    info.token_id = credential.token_id  # type: ignore[union-attr]
+    spent = limiter.spend(context.db, credential, cost if cost > 0 else 1)  # type: ignore[union-attr]
+    if spent is None:  # past this process's allowance: one database round trip first
+        return _charge(info, context, credential, protection, cost, operation, per_request)
+    if type(spent) is Decision:
+        admission = _charged(protection, cost, spent)
+    else:
+        extension = {
+            "requested": cost,
+            "limit": spent.limit,
+            "remaining": spent.remaining,
+            "resetAt": spent.reset_text,  # type: ignore[union-attr]
+        }
+        admission = Admission(cost, extension)
+    if per_request:
+        info.operation = operation  # type: ignore[union-attr]
+        info.admission = admission  # type: ignore[union-attr]
+        info.cost = cost  # type: ignore[union-attr]
+    return admission
+
+
+async def await_admission(decided: Admission | Awaitable[Admission]) -> Admission:
+    """:func:`admit`'s answer, awaited when it is not decided yet."""
+    return decided if type(decided) is Admission else await decided  # type: ignore[misc]
+
+
+async def _charge(
+    info: Any,
+    context: Any,
+    credential: Any,
+    protection: Protection,
+    cost: int,
+    operation: str | None,
+    per_request: bool,
+) -> Admission:
+    decision = await info.limiter.charge(context.db, credential, cost if cost > 0 else 1)
+    return _decided(info, _charged(protection, cost, decision), operation, per_request)
+
+
+def _decided(
+    info: RequestInfo | None, admission: Admission, operation: str | None, per_request: bool
+) -> Admission:
     if per_request and info is not None:
         info.operation = operation
         info.admission = admission
@@ -149,13 +184,15 @@ class CostLimits(SchemaExtension):
                 else:
                     cost_plan = plan(schema, document, chosen)
                 websocket = request is not None and request.scope.get("type") == "websocket"
-                self.admission = await admit(
-                    info,
-                    context.context,
-                    cost_plan,
-                    context.variables,
-                    chosen,
-                    per_request=not websocket,
+                self.admission = await await_admission(
+                    admit(
+                        info,
+                        context.context,
+                        cost_plan,
+                        context.variables,
+                        chosen,
+                        per_request=not websocket,
+                    )
                 )
                 if self.admission.error is not None:
                     context.result = ExecutionResult(data=None, errors=[self.admission.error])

@@ -31,7 +31,7 @@ from graph.guard import Guard, http_error
 from graph.http import GraphQLView
 from graph.limits import Protection
 from graph.metrics import metrics_endpoint
-from graph.observe import prometheus_endpoint
+from graph.observe import Recorder, prometheus_endpoint
 from graph.ratelimit import RateLimiter
 from graph.schema import schema
 from resolvers.live import EventHub
@@ -62,6 +62,7 @@ def middleware(
     protection: Protection,
     limiter: RateLimiter | None,
     extra: Sequence[Middleware] = (),
+    recorder: Recorder | None = None,
 ) -> list[Middleware]:
     """Every layer a request passes through, outermost first; the fast front is last, so
     each one before it applies to the front's answers too (tests/graph/test_front.py).
@@ -74,7 +75,7 @@ def middleware(
     """
     layers: list[Middleware] = []
     if protection.enabled:
-        layers.append(Middleware(Guard, protection=protection, limiter=limiter))
+        layers.append(Middleware(Guard, protection=protection, limiter=limiter, recorder=recorder))
     if protection.cors_origins:
         layers.append(
             Middleware(
@@ -108,6 +109,8 @@ def create_app(
     """
     protection = protection or Protection.from_env()
     limiter = RateLimiter(protection) if protection.enabled else None
+    # the metrics and the access log of every HTTP request (graph/observe.py)
+    recorder = Recorder(protection.access_log) if protection.enabled else None
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -126,6 +129,8 @@ def create_app(
                 await stop()
             if limiter is not None:
                 await limiter.flush(store.db)
+            if recorder is not None:
+                recorder.close()  # what waits is counted and written
             await app.state.hub.close()
             await store.close()
 
@@ -174,9 +179,10 @@ def create_app(
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
             Mount("/operations", StaticFiles(directory=OPERATIONS), name="operations"),
         ],
-        middleware=middleware(view, protection, limiter, extra_middleware),
+        middleware=middleware(view, protection, limiter, extra_middleware, recorder),
         exception_handlers={HTTPException: _refusal},
         lifespan=lifespan,
     )
     app.state.documents = view.documents  # trusted documents (graph/documents.py)
+    app.state.recorder = recorder  # graph/observe.py: flush() writes the waiting lines
     return app

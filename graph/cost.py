@@ -80,6 +80,8 @@ class CostPlan:
     constant: int | None  # the cost when no multiplier names a variable
     list_error: ListTooLong | None  # a literal list over the limit
     list_variables: tuple[str, ...]  # variables whose values may hold lists
+    # the cost whatever the variables, when nothing needs checking: the request path's answer
+    fixed: int | None = None
 
     def cost(self, variables: Variables | None) -> int:
         """The operation's cost with these variables; raises ListTooLong."""
@@ -254,7 +256,7 @@ def plan(schema: GraphQLSchema, document: DocumentNode, operation_name: str | No
         None,
     )
     if operation is None:
-        return CostPlan((), 0, None, ())
+        return CostPlan((), 0, None, (), 0)
     defaults = {
         d.variable.name.value: getattr(d.default_value, "value", None)
         for d in operation.variable_definitions or ()
@@ -269,7 +271,8 @@ def plan(schema: GraphQLSchema, document: DocumentNode, operation_name: str | No
         if _may_hold_lists(schema, d.type, set())
     )
     constant = None if planner.variable else _total(terms, {})
-    return CostPlan(terms, constant, planner.list_error, list_variables)
+    fixed = constant if planner.list_error is None and not list_variables else None
+    return CostPlan(terms, constant, planner.list_error, list_variables, fixed)
 
 
 _PLANS: OrderedDict[tuple[str, str | None], CostPlan] = OrderedDict()

@@ -17,7 +17,7 @@ from typing import Any
 from starlette.types import Message, Receive, Send
 
 TICK = 0.05
-WATCH_AFTER = 0.05
+WATCH_AFTER = 1.0  # a request that ends sooner is not worth watching
 
 
 class BodyTooLarge(Exception):
@@ -25,53 +25,83 @@ class BodyTooLarge(Exception):
 
 
 class Flight:
-    """One HTTP request's channel to the client, as the layers below it see it."""
+    """One request: what the layers below the Guard learn about it (for the access log, the
+    metrics and each other: ``graph.guard.RequestInfo`` is this class) and, over HTTP, its
+    channel to the client (``receive`` / ``send``, wrapped).
 
-    __slots__ = (
-        "body_done",
-        "id_header",
-        "info",
-        "limit",
-        "raw_receive",
-        "raw_send",
-        "received",
-        "started_at",
-        "task",
-        "watcher",
-    )
+    The request path sets only what it learns; everything else stays the class's default."""
 
-    def __init__(self, info: Any, receive: Receive, send: Send, limit: int) -> None:
-        self.info = info
-        self.raw_receive = receive
-        self.raw_send = send
-        self.limit = limit
-        self.received = 0
-        self.body_done = False
-        self.watcher: asyncio.Task[Message] | None = None
-        self.task = asyncio.current_task()
-        self.started_at = time.perf_counter()
-        self.id_header = (b"x-request-id", info.request_id.encode())
+    # what the layers learn
+    limiter: Any = None  # graph/ratelimit.py RateLimiter
+    admission: Any = None  # graph/admission.py Admission
+    cost: int | None = None
+    token_id: str | None = None
+    operation: str | None = None
+    status: int = 0  # the response's, once it started
+    complete: bool = False
+    ended_by: str | None = None  # "timeout" or "disconnect"
+    # the HTTP channel
+    raw_receive: Receive
+    raw_send: Send
+    limit: int = 0
+    received: int = 0
+    body_done: bool = False
+    watcher: asyncio.Task[Message] | None = None
+    task: asyncio.Task[Any] | None = None
+    started_at: float = 0.0
+
+    def __init__(
+        self,
+        request_id: str,
+        protection: Any,
+        limiter: Any = None,
+        receive: Receive | None = None,
+        send: Send | None = None,
+        started_at: float = 0.0,
+    ) -> None:
+        """``receive``, ``send`` and ``started_at`` (perf_counter) over HTTP: the request
+        arrived then, and the current task is the one a deadline or a disconnect cancels."""
+        self.request_id = request_id
+        self.protection = protection
+        self.limiter = limiter
+        if receive is not None:
+            self.raw_receive = receive
+            self.raw_send = send  # type: ignore[assignment]
+            self.limit = protection.max_body_bytes
+            self.started_at = started_at
+            self.task = asyncio.current_task()
+
+    @property
+    def started(self) -> bool:
+        """Whether the response started (then no other answer can be sent)."""
+        return self.status != 0
+
+    @property
+    def id_header(self) -> tuple[bytes, bytes]:
+        return (b"x-request-id", self.request_id.encode())
 
     async def receive(self) -> Message:
         if self.body_done:  # after the body, only a disconnect can come
             return await asyncio.shield(self.watch())
         message = await self.raw_receive()
         if message["type"] == "http.request":
-            self.received += len(message.get("body", b""))
-            if self.received > self.limit:
+            received = self.received = self.received + len(message.get("body", b""))
+            if received > self.limit:
                 raise BodyTooLarge
             self.body_done = not message.get("more_body", False)
         return message
 
     def send(self, message: Message) -> Awaitable[None]:
         # a plain function handing back the server's own awaitable: no coroutine of its own
-        info = self.info
-        if message["type"] == "http.response.start":
-            info.started = True
-            info.status = message["status"]
-            message["headers"] = [*message.get("headers", ()), self.id_header]
-        elif not message.get("more_body", False):
-            info.complete = True
+        status = message.get("status")
+        if status is not None:  # http.response.start
+            self.status = status
+            message["headers"] = [
+                *message.get("headers", ()),
+                (b"x-request-id", self.request_id.encode()),
+            ]
+        elif not message.get("more_body"):
+            self.complete = True
         return self.raw_send(message)
 
     def watch(self) -> asyncio.Task[Message]:
@@ -88,9 +118,8 @@ class Flight:
 
     def end(self, reason: str) -> None:
         """Cancel the request's work, unless its answer is already complete."""
-        info = self.info
-        if not info.complete and info.ended_by is None and self.task is not None:
-            info.ended_by = reason
+        if not self.complete and self.ended_by is None and self.task is not None:
+            self.ended_by = reason
             self.task.cancel()
 
     def close(self) -> None:
@@ -103,23 +132,28 @@ class Sweeper:
 
     def __init__(self, deadline: float) -> None:
         self.deadline = deadline
-        self.flights: dict[int, Flight] = {}
+        self.flights: set[Flight] = set()
         self.handle: asyncio.TimerHandle | None = None
         self.loop: asyncio.AbstractEventLoop | None = None
 
     def add(self, flight: Flight) -> None:
-        self.flights[id(flight)] = flight
+        self.flights.add(flight)
         if self.handle is None or self.loop is not asyncio.get_running_loop():
-            self.loop = asyncio.get_running_loop()
-            self.handle = self.loop.call_later(TICK, self.tick)
+            self.start()
+
+    def start(self) -> None:
+        """Tick from now on: no tick is pending in this loop (a tick pending in a loop that
+        was closed never comes). The Guard checks that itself, without calling :meth:`add`."""
+        self.loop = asyncio.get_running_loop()
+        self.handle = self.loop.call_later(TICK, self.tick)
 
     def remove(self, flight: Flight) -> None:
-        self.flights.pop(id(flight), None)
+        self.flights.discard(flight)
 
     def tick(self) -> None:
         self.handle = None
         now = time.perf_counter()
-        for flight in list(self.flights.values()):
+        for flight in list(self.flights):
             age = now - flight.started_at
             if 0 < self.deadline <= age:
                 flight.end("timeout")

@@ -21,7 +21,6 @@ import os
 import re
 import time
 from contextvars import ContextVar
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -30,7 +29,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graph.flight import BodyTooLarge, Flight, Sweeper
 from graph.limits import Protection
-from graph.observe import observe
+from graph.observe import Recorder
 
 log = logging.getLogger(__name__)
 
@@ -42,21 +41,8 @@ _KEY = "ownership.request"
 _CLIENT_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 
 
-@dataclass(slots=True)
-class RequestInfo:
-    """What the layers below learn about the request, for the log, metrics and each other."""
-
-    request_id: str
-    protection: Protection
-    limiter: Any = None  # graph/ratelimit.py RateLimiter
-    admission: Any = None  # graph/admission.py Admission
-    cost: int | None = None
-    token_id: str | None = None
-    operation: str | None = None
-    status: int = 0
-    started: bool = False
-    complete: bool = False
-    ended_by: str | None = None  # "timeout" or "disconnect"
+# what the layers below learn about a request (for the log, the metrics and each other)
+RequestInfo = Flight
 
 
 def request_info(scope: Any) -> RequestInfo | None:
@@ -87,69 +73,92 @@ async def send_error(
 
 
 class Guard:
-    def __init__(self, app: ASGIApp, protection: Protection, limiter: Any = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        protection: Protection,
+        limiter: Any = None,
+        recorder: Recorder | None = None,
+    ) -> None:
         self.app = app
         self.protection = protection
         self.limiter = limiter
+        # the metrics and the access log (graph/observe.py)
+        self.recorder = recorder or Recorder(protection.access_log)
         self.sweeper = Sweeper(protection.deadline_seconds)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             if scope["type"] == "websocket":  # each operation: its cost and rate limit
                 request_id = f"{_PREFIX}{next(_SEQUENCE):06x}"
-                scope[_KEY] = RequestInfo(request_id, self.protection, self.limiter)
+                scope[_KEY] = Flight(request_id, self.protection, self.limiter)
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
-        client_id = declared = None
-        for name, value in scope["headers"]:
-            if name == b"x-request-id" and _CLIENT_ID.fullmatch(value):
-                client_id = value.decode()
-            elif name == b"content-length":
-                declared = value
-        request_id = client_id or f"{_PREFIX}{next(_SEQUENCE):06x}"
-        info = RequestInfo(request_id, self.protection, self.limiter)
-        scope[_KEY] = info
+        headers = dict(scope["headers"])
+        client_id = headers.get(b"x-request-id")
+        if client_id is not None and _CLIENT_ID.fullmatch(client_id):
+            request_id = client_id.decode()
+        else:
+            request_id = f"{_PREFIX}{next(_SEQUENCE):06x}"
+        flight = Flight(request_id, self.protection, self.limiter, receive, send, start)
+        scope[_KEY] = flight
         token = REQUEST_ID.set(request_id)
-        limit = self.protection.max_body_bytes
-        flight = Flight(info, receive, send, limit)
+        sweeper = self.sweeper
+        loop = asyncio.get_running_loop()
         try:
-            if declared is not None and declared.isdigit() and int(declared) > limit:
+            declared = headers.get(b"content-length")
+            if declared is not None and declared.isdigit() and int(declared) > flight.limit:
                 raise BodyTooLarge
-            self.sweeper.add(flight)
+            sweeper.flights.add(flight)  # Sweeper.add, inline
+            if sweeper.handle is None or sweeper.loop is not loop:
+                sweeper.start()
             await self.app(scope, flight.receive, flight.send)
         except asyncio.CancelledError:
-            if info.ended_by is None:
+            if flight.ended_by is None:
                 raise
             asyncio.current_task().uncancel()  # type: ignore[union-attr]
-            await self._ended(send, info, flight.id_header)
+            await self._ended(send, flight)
         except BodyTooLarge:
-            info.status = 413
-            if not info.started:
-                await send_error(send, 413, _too_large(limit), [flight.id_header])
+            if not flight.started:
+                await send_error(send, 413, _too_large(flight.limit), [flight.id_header])
+            flight.status = 413
         except Exception:
-            log.exception("unexpected error [request %s]", info.request_id)
-            info.status = 500
-            if not info.started:
+            log.exception("unexpected error [request %s]", request_id)
+            if not flight.started:
                 body = error_body(
-                    500,
-                    "INTERNAL_SERVER_ERROR",
-                    "Unexpected server error",
-                    requestId=info.request_id,
+                    500, "INTERNAL_SERVER_ERROR", "Unexpected server error", requestId=request_id
                 )
                 await send_error(send, 500, body, [flight.id_header])
+            flight.status = 500
         finally:
-            self.sweeper.remove(flight)
-            flight.close()
+            sweeper.flights.discard(flight)
+            if flight.watcher is not None:
+                flight.close()
             REQUEST_ID.reset(token)
-            observe(scope, info, time.perf_counter() - start)
+            recorder = self.recorder
+            recorder.pending.append(
+                (
+                    request_id,
+                    scope["method"],
+                    scope["path"],
+                    flight.status,
+                    round((time.perf_counter() - start) * 1000, 2),
+                    flight.operation,
+                    flight.cost,
+                    flight.token_id,
+                    flight.ended_by,
+                )
+            )
+            if recorder.timer is None or recorder.loop is not loop:  # Recorder.add, inline
+                recorder.arm()
 
-    async def _ended(self, send: Send, info: RequestInfo, id_header: tuple[bytes, bytes]) -> None:
-        if info.ended_by == "disconnect":
-            info.status = 499  # nobody to answer: the client went away
+    async def _ended(self, send: Send, flight: Flight) -> None:
+        if flight.ended_by == "disconnect":
+            flight.status = 499  # nobody to answer: the client went away
             return
-        info.status = 504
-        if info.started:
+        if flight.started:
+            flight.status = 504
             return
         seconds = self.protection.deadline_seconds
         body = error_body(
@@ -157,10 +166,11 @@ class Guard:
             "TIMEOUT",
             f"The request ran past its deadline of {seconds:g} s and was stopped.",
             deadlineSeconds=seconds,
-            requestId=info.request_id,
+            requestId=flight.request_id,
         )
         with contextlib.suppress(OSError):  # the connection may be gone too
-            await send_error(send, 504, body, [id_header])
+            await send_error(send, 504, body, [flight.id_header])
+        flight.status = 504
 
 
 # HTTP refusals as GraphQL errors: status -> extensions.code

@@ -42,6 +42,11 @@ def _env_float(name: str, default: float) -> float:
     return float(value) if value else default
 
 
+def _access_log(value: str) -> str | None:
+    value = value.strip() or "-"
+    return None if value.lower() in ("off", "0") else value
+
+
 @dataclass(frozen=True)
 class Protection:
     """What every request is held to (docs/protection.md lists the variables)."""
@@ -55,6 +60,8 @@ class Protection:
     deadline_seconds: float = 30.0
     max_body_bytes: int = 1024 * 1024
     cors_origins: tuple[str, ...] = field(default=())
+    # the access log: "-" stderr, a file path, or None (off); graph/observe.py AccessLog
+    access_log: str | None = "-"
 
     @classmethod
     def from_env(cls) -> Protection:
@@ -69,6 +76,7 @@ class Protection:
             deadline_seconds=_env_float("OWNERSHIP_DEADLINE", cls.deadline_seconds),
             max_body_bytes=_env_int("OWNERSHIP_MAX_BODY", cls.max_body_bytes),
             cors_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            access_log=_access_log(os.environ.get("OWNERSHIP_ACCESS_LOG", "-")),
         )
 
 

@@ -1,18 +1,33 @@
 """Operations: the access log line and the Prometheus metrics of every HTTP request.
 
-The access log (logger ``ownership.access``, INFO) is one JSON object per request:
-``requestId``, ``method``, ``path``, ``status``, ``durationMs``, ``operation``, ``cost``,
-``tokenId`` (the token's id, never its secret) and ``endedBy`` (``timeout`` / ``disconnect``).
-Metrics are served by :func:`prometheus_endpoint` (``GET /prometheus``, not the nodes'
-``POST /metrics``).
+The access log is JSON lines, one object per request (:data:`KEYS`): ``requestId``,
+``method``, ``path``, ``status``, ``durationMs``, ``operation``, ``cost``, ``tokenId`` (the
+token's id, never its secret) and ``endedBy`` (``timeout`` / ``disconnect`` when cut short,
+else null), on stderr (``OWNERSHIP_ACCESS_LOG``: a file instead, or ``off``).
+
+A request only appends its record (a tuple) to a :class:`Recorder`; the metrics and the
+log lines are made from a batch of them at most ``FLUSH_SECONDS`` later, by C-level
+iteration (``map``, ``Counter``, orjson). Doing it per request in Python (a dictionary and
+a histogram update, a LogRecord and the ``logging`` handler chain, a write and a flush)
+cost more CPU than everything else protection does (docs/protection.md, "What protection
+costs"). Metric families are made by prometheus-client when scraped
+(:func:`prometheus_endpoint`, ``GET /prometheus``, not the nodes' ``POST /metrics``): no
+``.labels()`` lookup nor lock on the request path.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import sys
+import weakref
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Iterator
-from typing import Any
+from functools import partial
+from itertools import compress, repeat
+from math import fsum
+from operator import eq, is_not, itemgetter
 
 import orjson
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -21,12 +36,15 @@ from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 
-access_log = logging.getLogger("ownership.access")
+log = logging.getLogger(__name__)
 
 _PATHS = frozenset({"/graphql", "/metrics", "/healthz", "/readyz", "/prometheus", "/"})
 
 DURATION_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 COST_BUCKETS = (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000)
+
+FLUSH_SECONDS = 0.2
+STDERR = "-"
 
 
 class _Histogram:
@@ -37,10 +55,6 @@ class _Histogram:
         self.counts = [0] * (len(bounds) + 1)  # the last one: above every bound (+Inf)
         self.total = 0.0
 
-    def observe(self, value: float) -> None:
-        self.counts[bisect_left(self.bounds, value)] += 1
-        self.total += value
-
     def buckets(self) -> list[tuple[str, float]]:
         cumulative, out = 0, []
         for bound, count in zip((*self.bounds, float("inf")), self.counts, strict=True):
@@ -50,11 +64,11 @@ class _Histogram:
 
 
 class _Stats:
-    """Counted in plain Python per request (a few dictionary and list updates); turned into
-    Prometheus metric families by prometheus-client when scraped (:class:`_Collector`)."""
+    """The process's counts (from the recorders' batches); turned into Prometheus metric
+    families by prometheus-client when scraped (:class:`_Collector`)."""
 
     def __init__(self) -> None:
-        self.requests: dict[tuple[str, str, str], int] = {}
+        self.requests: dict[tuple[str, str, int], int] = {}
         self.durations: dict[str, _Histogram] = {}
         self.cost = _Histogram(COST_BUCKETS)
         self.rate_limited = 0
@@ -66,11 +80,12 @@ STATS = _Stats()
 
 class _Collector(Collector):
     def collect(self) -> Iterator[Metric]:
+        flush_all()
         requests = CounterMetricFamily(
             "ownership_http_requests", "HTTP requests answered", labels=["path", "method", "status"]
         )
-        for labels, count in list(STATS.requests.items()):
-            requests.add_metric(list(labels), count)
+        for (path, method, status), count in list(STATS.requests.items()):
+            requests.add_metric([path, method, str(status)], count)
         yield requests
         durations = HistogramMetricFamily(
             "ownership_http_request_duration_seconds",
@@ -100,42 +115,126 @@ class _Collector(Collector):
         yield ended
 
 
+# One request's record, in this order: the access log line's keys
+KEYS = (
+    "requestId",
+    "method",
+    "path",
+    "status",
+    "durationMs",
+    "operation",
+    "cost",
+    "tokenId",
+    "endedBy",
+)
+Record = tuple[str, str, str, int, float, str | None, int | None, str | None, str | None]
+
+_PATH_NAMES = {path: path for path in _PATHS}
+_DURATION_MS = tuple(bound * 1000 for bound in DURATION_BUCKETS)
+_RECORDERS: weakref.WeakSet[Recorder] = weakref.WeakSet()
+
+
+class Recorder:
+    """What every HTTP request leaves: one :data:`Record` (a tuple: the request path only
+    appends it), turned into metrics and access log lines in batches, within
+    ``FLUSH_SECONDS``, by C-level iteration (``map``, ``Counter``, orjson), as nginx's
+    buffered ``access_log`` and Envoy's file logger write theirs.
+
+    ``destination``: ``"-"`` (stderr), a file path (appended to), or None (no access log;
+    the metrics are counted all the same). A scrape of ``/prometheus`` counts what waits
+    first; the app's shutdown writes what waits."""
+
+    def __init__(self, destination: str | None = STDERR) -> None:
+        self.destination = destination
+        self.pending: list[Record] = []
+        self.timer: asyncio.TimerHandle | None = None
+        self.loop: asyncio.AbstractEventLoop | None = None  # the timer's
+        self._failed = False
+        _RECORDERS.add(self)
+
+    def add(self, record: Record) -> None:
+        self.pending.append(record)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a synchronous caller): at once
+            self.flush()
+            return
+        if self.timer is None or self.loop is not loop:
+            self.arm()
+
+    def arm(self) -> None:
+        """Flush within ``FLUSH_SECONDS``: no timer is pending in this loop (one pending in a
+        loop that was closed never fires)."""
+        if self.timer is not None:
+            self.timer.cancel()
+        self.loop = asyncio.get_running_loop()
+        self.timer = self.loop.call_later(FLUSH_SECONDS, self.flush)
+
+    def flush(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        batch, self.pending = self.pending, []
+        if not batch:
+            return
+        _count(batch)
+        if self.destination is not None:
+            lines = map(orjson.dumps, map(dict, map(zip, repeat(KEYS), batch)))
+            self._write(b"\n".join(lines) + b"\n")
+
+    def _write(self, data: bytes) -> None:
+        try:
+            if self.destination == STDERR:
+                stream = sys.stderr
+                stream.write(data.decode())
+                stream.flush()
+            else:  # opened per batch: a rotated file (logrotate) is followed at once
+                with open(self.destination, "ab") as file:
+                    file.write(data)
+            self._failed = False
+        except (OSError, ValueError) as error:  # full disk, closed stream
+            if not self._failed:
+                log.warning("the access log could not be written: %s", error)
+            self._failed = True
+
+    def close(self) -> None:
+        self.flush()
+
+
+def _count(batch: list[Record]) -> None:
+    """Add a batch of records to the metrics; per record, only C code runs."""
+    stats = STATS
+    paths = list(map(_PATH_NAMES.get, map(itemgetter(2), batch), repeat("other")))
+    statuses = list(map(itemgetter(3), batch))
+    durations = list(map(itemgetter(4), batch))
+    for key, count in Counter(zip(paths, map(itemgetter(1), batch), statuses, strict=True)).items():
+        stats.requests[key] = stats.requests.get(key, 0) + count
+    buckets = Counter(zip(paths, map(bisect_left, repeat(_DURATION_MS), durations), strict=True))
+    for (path, index), count in buckets.items():
+        histogram = stats.durations.get(path)
+        if histogram is None:
+            histogram = stats.durations[path] = _Histogram(DURATION_BUCKETS)
+        histogram.counts[index] += count
+    for path in set(paths):
+        chosen = compress(durations, map(eq, paths, repeat(path)))
+        stats.durations[path].total += fsum(chosen) / 1000
+    costs = list(filter(partial(is_not, None), map(itemgetter(6), batch)))
+    if costs:
+        for index, count in Counter(map(bisect_left, repeat(COST_BUCKETS), costs)).items():
+            stats.cost.counts[index] += count
+        stats.cost.total += sum(costs)
+    stats.rate_limited += statuses.count(429)
+    for reason, count in Counter(filter(None, map(itemgetter(8), batch))).items():
+        stats.ended[reason] = stats.ended.get(reason, 0) + count
+
+
+def flush_all() -> None:
+    """Count (and log) what every recorder of this process holds: before a scrape."""
+    for recorder in list(_RECORDERS):
+        recorder.flush()
+
+
 REGISTRY.register(_Collector())
-
-
-def observe(scope: Any, info: Any, seconds: float) -> None:
-    path = scope["path"] if scope["path"] in _PATHS else "other"
-    status = info.status
-    key = (path, scope["method"], str(status))
-    STATS.requests[key] = STATS.requests.get(key, 0) + 1
-    histogram = STATS.durations.get(path)
-    if histogram is None:
-        histogram = STATS.durations[path] = _Histogram(DURATION_BUCKETS)
-    histogram.observe(seconds)
-    if info.cost is not None:
-        STATS.cost.observe(info.cost)
-    if status == 429:
-        STATS.rate_limited += 1
-    if info.ended_by is not None:
-        STATS.ended[info.ended_by] = STATS.ended.get(info.ended_by, 0) + 1
-    if access_log.isEnabledFor(logging.INFO):
-        line = {
-            "requestId": info.request_id,
-            "method": scope["method"],
-            "path": scope["path"],
-            "status": status,
-            "durationMs": round(seconds * 1000, 2),
-            "operation": info.operation,
-            "cost": info.cost,
-            "tokenId": info.token_id,
-        }
-        if info.ended_by is not None:
-            line["endedBy"] = info.ended_by
-        # a record made directly: logging's findCaller (a stack walk) is of no use here
-        message = orjson.dumps(line).decode()
-        access_log.handle(
-            access_log.makeRecord(access_log.name, logging.INFO, __file__, 0, message, None, None)
-        )
 
 
 async def prometheus_endpoint(request: Request) -> Response:

@@ -19,6 +19,7 @@ import logging
 import math
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from graph.limits import Protection
 from resolvers.auth import Credential
@@ -41,14 +42,38 @@ class Decision:
 
 
 class _Bucket:
-    __slots__ = ("known", "pending", "sync", "synced_at", "window")
+    """One token's window in this process; ``remaining`` is kept equal to ``limit - known -
+    pending`` (the extension's ``remaining``). ``limit`` and ``reset_text`` are fixed for the
+    window: a budget that changes (Support granted or removed) applies from the next one."""
 
-    def __init__(self, window: int, now: float) -> None:
+    __slots__ = (
+        "allowance",
+        "known",
+        "limit",
+        "pending",
+        "remaining",
+        "reset_at",
+        "reset_text",
+        "sync",
+        "synced_at",
+        "window",
+    )
+
+    def __init__(self, window: int, size: int, limit: int, now: float) -> None:
         self.window = window
+        self.reset_at = window + size
+        self.reset_text = datetime.fromtimestamp(self.reset_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        self.limit = limit
+        self.allowance = limit * ALLOWANCE
         self.known = 0
         self.pending = 0
+        self.remaining = limit
         self.synced_at = now
         self.sync: asyncio.Future[bool] | None = None
+
+    def recount(self) -> None:
+        remaining = self.limit - self.known - self.pending
+        self.remaining = remaining if remaining > 0 else 0
 
 
 class RateLimiter:
@@ -57,37 +82,55 @@ class RateLimiter:
         self.buckets: dict[str, _Bucket] = {}
         self._tasks: set[asyncio.Task[None]] = set()  # background syncs
 
-    def try_charge(self, db: Database, credential: Credential, cost: int) -> Decision | None:
-        """The decision without waiting, or None when this process must first write what it
-        admitted (its allowance is spent): then :meth:`charge`."""
+    def _limit(self, credential: Credential) -> int:
         protection = self.protection
         if credential.node_app_id is not None:
-            limit = protection.budget_node
-        elif credential.person is not None and credential.person.is_support:
-            limit = protection.budget_support
-        else:
-            limit = protection.budget_person
-        size = protection.window_seconds
+            return protection.budget_node
+        if credential.person is not None and credential.person.is_support:
+            return protection.budget_support
+        return protection.budget_person
+
+    def spend(self, db: Database, credential: Credential, cost: int) -> _Bucket | Decision | None:
+        """Admit ``cost`` points without waiting: the token's bucket (admitted, counted), a
+        refusal (nothing counted), or None when this process must first write what it
+        admitted (its allowance is spent): then :meth:`charge`. The request path's call."""
         now = time.time()
-        window = int(now // size) * size
-        key = credential.token_id
-        bucket = self.buckets.get(key)
-        if bucket is None or bucket.window != window:
-            if len(self.buckets) > 10_000:
-                self._forget(window)
-            bucket = self.buckets[key] = _Bucket(window, now)
-        if bucket.known + bucket.pending + cost > limit:
-            return self._refused(bucket, limit, now)
-        if bucket.pending + cost > max(limit * ALLOWANCE, cost):
+        bucket = self.buckets.get(credential.token_id)
+        if bucket is None or now >= bucket.reset_at or now < bucket.window:
+            bucket = self._new_bucket(credential, now)
+        remaining = bucket.remaining - cost
+        if remaining < 0:
+            return self._refused(bucket, now)
+        pending = bucket.pending
+        if pending and pending + cost > bucket.allowance:  # at most max(allowance, cost)
             return None
-        bucket.pending += cost
+        bucket.pending = pending + cost
+        bucket.remaining = remaining
         if bucket.sync is None and now - bucket.synced_at > SYNC_SECONDS:
             bucket.synced_at = now  # scheduled: one background sync at a time
-            task = asyncio.get_running_loop().create_task(self._background(db, key, bucket))
+            task = asyncio.get_running_loop().create_task(
+                self._background(db, credential.token_id, bucket)
+            )
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        remaining = limit - bucket.known - bucket.pending
-        return Decision(True, limit, remaining if remaining > 0 else 0, window + size, 0)
+        return bucket
+
+    def _new_bucket(self, credential: Credential, now: float) -> _Bucket:
+        size = self.protection.window_seconds
+        window = int(now // size) * size
+        if len(self.buckets) > 10_000:
+            self._forget(window)
+        bucket = self.buckets[credential.token_id] = _Bucket(
+            window, size, self._limit(credential), now
+        )
+        return bucket
+
+    def try_charge(self, db: Database, credential: Credential, cost: int) -> Decision | None:
+        """:meth:`spend` as a :class:`Decision` (or None: :meth:`charge`)."""
+        spent = self.spend(db, credential, cost)
+        if isinstance(spent, _Bucket):
+            return Decision(True, spent.limit, spent.remaining, spent.reset_at, 0)  # type: ignore[union-attr]
+        return spent
 
     async def charge(self, db: Database, credential: Credential, cost: int) -> Decision:
         """Admit ``cost`` points for the token (counted) or refuse (nothing counted), writing
@@ -99,23 +142,13 @@ class RateLimiter:
             bucket = self.buckets[credential.token_id]
             if not await self._sync(db, credential.token_id, bucket):
                 bucket.pending += cost  # the database is away: admit, counted here
-                protection = self.protection
-                limit = (
-                    protection.budget_node
-                    if credential.node_app_id is not None
-                    else protection.budget_support
-                    if credential.person is not None and credential.person.is_support
-                    else protection.budget_person
-                )
-                remaining = max(limit - bucket.known - bucket.pending, 0)
-                return Decision(
-                    True, limit, remaining, bucket.window + protection.window_seconds, 0
-                )
+                bucket.recount()
+                return Decision(True, bucket.limit, bucket.remaining, bucket.reset_at, 0)
 
-    def _refused(self, bucket: _Bucket, limit: int, now: float) -> Decision:
-        reset_at = bucket.window + self.protection.window_seconds
-        remaining = max(limit - bucket.known - bucket.pending, 0)
-        return Decision(False, limit, remaining, reset_at, max(math.ceil(reset_at - now), 1))
+    def _refused(self, bucket: _Bucket, now: float) -> Decision:
+        reset_at = bucket.reset_at
+        retry_after = max(math.ceil(reset_at - now), 1)
+        return Decision(False, bucket.limit, bucket.remaining, reset_at, retry_after)
 
     async def _sync(self, db: Database, key: str, bucket: _Bucket) -> bool:
         """Write the bucket's pending points and read the shared total back (one in flight);
@@ -131,9 +164,11 @@ class RateLimiter:
             )
             bucket.known = max(bucket.known, total)
             reached = True
+            bucket.recount()
         except Exception:  # the database is away: keep counting here, try again later
             log.warning("rate limit sync failed; counting locally", exc_info=True)
             bucket.pending += amount
+            bucket.recount()
         finally:
             bucket.synced_at = time.time()
             bucket.sync.set_result(reached)

@@ -41,7 +41,7 @@ from strawberry.execution import optimized_is_awaitable
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from graph.admission import admit
+from graph.admission import Admission, admit
 from graph.cost import CostPlan, plan_for
 from graph.fast.switches import enabled
 from graph.guard import request_info
@@ -228,9 +228,9 @@ class FastFront:
         info = request_info(scope)
         extensions: dict[str, Any] | None = None
         if info is not None and info.protection.enabled:
-            admission = await admit(
-                info, context, prepared.cost, variables, prepared.operation_name
-            )
+            admission = admit(info, context, prepared.cost, variables, prepared.operation_name)
+            if type(admission) is not Admission:  # decided after a database round trip
+                admission = await admission
             if admission.error is not None:
                 return None  # the stack answers the same refusal (nothing charged twice)
             if admission.extension is not None:

@@ -9,6 +9,7 @@ import json
 import logging
 import re
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -245,19 +246,56 @@ async def test_client_errors_are_info_without_traceback(
 
 
 async def test_access_log_line_per_request_without_the_secret(
-    web: httpx.AsyncClient, auth: dict[str, str], caplog: pytest.LogCaptureFixture
+    store: Store, auth: dict[str, str], tmp_path: Path
 ) -> None:
-    caplog.set_level(logging.INFO, logger="ownership.access")
+    path = tmp_path / "access.log"
+    app = _app(store, Protection(access_log=str(path)))
     query = {"query": "query Mine { viewer { name } }"}
-    for _ in range(2):  # the stack, then the fast front
-        assert (await web.post("/graphql", json=query, headers=auth)).status_code == 200
-    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "ownership.access"]
-    assert len(lines) == 2
-    for line in lines:
-        assert line["operation"] == "Mine" and line["cost"] == 1 and line["status"] == 200
-        assert line["tokenId"] and line["requestId"] and line["durationMs"] >= 0
-    secret = auth["Authorization"].split()[1]
-    assert all(secret not in r.getMessage() for r in caplog.records)
+    async with _client(app) as web:
+        for number in range(2):  # the stack, then the fast front
+            headers = {**auth, "X-Request-Id": f"mine-{number}"}
+            assert (await web.post("/graphql", json=query, headers=headers)).status_code == 200
+        refused = await web.post("/graphql", content=b"[]", headers=auth)  # not JSON: 415
+        assert refused.status_code == 415
+        await web.get("/no/such/path")
+        app.state.recorder.flush()
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert len(lines) == 4
+    for number, line in enumerate(lines[:2]):
+        assert line["requestId"] == f"mine-{number}" and line["operation"] == "Mine"
+        assert line["cost"] == 1 and line["status"] == 200 and line["method"] == "POST"
+        assert line["tokenId"] and line["durationMs"] >= 0 and line["endedBy"] is None
+    assert [line["status"] for line in lines[2:]] == [415, 404]
+    assert lines[3]["path"] == "/no/such/path"
+    assert auth["Authorization"].split()[1] not in path.read_text()
+
+
+async def test_the_access_log_is_written_without_a_flush_or_not_at_all(
+    store: Store, auth: dict[str, str], tmp_path: Path
+) -> None:
+    path = tmp_path / "access.log"
+    async with _client(_app(store, Protection(access_log=str(path)))) as web:
+        await web.post("/graphql", json=VIEWER, headers=auth)
+        async with asyncio.timeout(10):  # a guard against a hang, not a speed assertion
+            while True:
+                if path.exists() and path.read_text():
+                    break
+                await asyncio.sleep(0.05)
+    assert json.loads(path.read_text())["status"] == 200
+    off = _app(store, Protection(access_log=None))
+    async with _client(off) as web:
+        before = _requests(await web.get("/prometheus"))
+        await web.post("/graphql", json=VIEWER, headers=auth)
+        # no line anywhere, but the request is counted all the same
+        assert _requests(await web.get("/prometheus")) == before + 1
+    assert len(path.read_text().splitlines()) == 1
+
+
+def _requests(response: httpx.Response) -> float:
+    """ownership_http_requests_total of successful POST /graphql in a scrape."""
+    name = 'ownership_http_requests_total{method="POST",path="/graphql",status="200"}'
+    found = [line for line in response.text.splitlines() if line.startswith(name)]
+    return float(found[0].split()[-1]) if found else 0.0
 
 
 async def test_health_readiness_and_prometheus(
@@ -265,7 +303,9 @@ async def test_health_readiness_and_prometheus(
 ) -> None:
     assert (await web.get("/healthz")).json() == {"status": "ok"}
     assert (await web.get("/readyz")).json() == {"status": "ready", "database": "ok"}
+    before = _requests(await web.get("/prometheus"))
     await web.post("/graphql", json=VIEWER, headers=auth)
+    assert _requests(await web.get("/prometheus")) == before + 1  # counted before the scrape
     metrics = (await web.get("/prometheus")).text
     assert 'ownership_http_requests_total{method="POST",path="/graphql",status="200"}' in metrics
     assert "ownership_query_cost_bucket" in metrics
@@ -295,3 +335,33 @@ async def test_cors_is_off_by_default_and_configurable(store: Store) -> None:
         assert response.headers["access-control-allow-origin"] == "https://dash.example"
         other = await web.options("/graphql", headers={**preflight, "Origin": "https://evil"})
         assert other.status_code == 400
+
+
+def test_the_access_log_survives_an_event_loop_that_closed_with_lines_waiting(
+    tmp_path: Path,
+) -> None:
+    """A flush timer pending in a closed loop never fires: the next loop arms its own."""
+    from graph.observe import Recorder
+
+    path = tmp_path / "access.log"
+    recorder = Recorder(str(path))
+    record = ("r-1", "POST", "/graphql", 200, 0.5, None, 1, None, None)
+
+    async def add_then_leave() -> None:
+        recorder.add(record)
+
+    async def add_and_wait() -> None:
+        recorder.add(("r-2", *record[1:]))
+        async with asyncio.timeout(10):  # a guard against a hang, not a speed assertion
+            while True:
+                if path.exists():
+                    break
+                await asyncio.sleep(0.05)
+
+    asyncio.run(add_then_leave())  # the loop closes with the line waiting
+    assert not path.exists()
+    asyncio.run(add_and_wait())
+    assert [json.loads(line)["requestId"] for line in path.read_text().splitlines()] == [
+        "r-1",
+        "r-2",
+    ]
