@@ -171,8 +171,8 @@ def mock_stored_many(
 # once, at import (before any store is opened, so store/capture.py's per-collection wrapper
 # of ``_ensure_uniques`` calls this one): after each, the collection's watcher (if one was
 # registered with :func:`watch`) is told the document's key, synchronously, inside the write.
-# A collection without a watcher pays one dictionary lookup per write. mongomock's document
-# iterator is wrapped too: a filter that pins one ObjectId ``_id`` reads that key.
+# A collection without a watcher pays one dictionary lookup per write. Filters that pin one
+# ``_id`` read that key (store/embedded_keys.py, installed here for every mongomock client).
 
 _WATCHERS: WeakKeyDictionary[Any, Callable[[Any], None]] = WeakKeyDictionary()
 
@@ -226,26 +226,11 @@ def _notify(store: Any, key: Any) -> None:
         watcher(key)
 
 
-def _pinned_id(query: Any) -> ObjectId | None:
-    """The ObjectId a filter's top level (or one of its top-level ``$and`` parts) requires
-    ``_id`` to equal, if any."""
-    if not isinstance(query, dict):
-        return None
-    key = query.get("_id")
-    if type(key) is ObjectId:
-        return key
-    parts = query.get("$and")
-    for part in parts if isinstance(parts, list) else ():
-        found = _pinned_id(part)
-        if found is not None:
-            return found
-    return None
-
-
 def _wrap_writes() -> None:
     from mongomock.collection import Collection
-    from mongomock.filtering import filter_applies
     from mongomock.store import CollectionStore
+
+    from store import embedded_keys
 
     if getattr(CollectionStore, "_watched_", False):
         return
@@ -270,21 +255,7 @@ def _wrap_writes() -> None:
             return None
         return ensure_uniques(self, new_data)
 
-    iter_documents = Collection._iter_documents
-
-    def _iter_documents(self: Any, filter: Any) -> Any:
-        # a filter that pins one ObjectId ``_id``: that document by key (mongomock tests
-        # every document; every update and delete by ``_id`` runs through here)
-        key = _pinned_id(filter)
-        if key is None or self._store._ttl_indexes:
-            return iter_documents(self, filter)
-        found = self._store._documents.get(key)
-        if found is None:
-            filter_applies(filter, {})  # validates the filter, as mongomock does when empty
-            return iter(())
-        return iter((found,) if filter_applies(filter, found) else ())
-
-    Collection._iter_documents = _iter_documents
+    embedded_keys.install()  # and filters pinning one ``_id`` read that key
     CollectionStore.__setitem__ = __setitem__
     CollectionStore.__delitem__ = __delitem__
     Collection._ensure_uniques = _ensure_uniques

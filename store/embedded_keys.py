@@ -2,10 +2,10 @@
 
 mongomock answers every query, reads and updates alike, by testing every stored document
 (``Collection._iter_documents``): at 100,000 apps each ``{"_id": x, ...}`` lookup or
-conditional update costs a pass over all of them. When a filter's top-level ``_id`` is
-one ObjectId or string (values whose Python equality is BSON equality), only the document
-stored under that key can match: :func:`install` makes mongomock test just that one, with
-its own matcher (so the rest of the filter means what it meant). Anything else (other
+conditional update costs a pass over all of them. When a filter's top-level ``_id`` (or
+that of one of its top-level ``$and`` parts) is one ObjectId or string (values whose Python
+equality is BSON equality), only the document stored under that key can match:
+:func:`install` makes mongomock test just that one, with its own matcher (so the rest of the filter means what it meant). Anything else (other
 ``_id`` forms, collections with TTL indexes) is answered as before.
 """
 
@@ -22,8 +22,23 @@ _KEYS = (ObjectId, str)
 _original = Collection._iter_documents
 
 
+def _pinned(filter: Any) -> Any:
+    """The ``_id`` a filter's top level, or one of its top-level ``$and`` parts, pins."""
+    if not isinstance(filter, dict):
+        return None
+    key = filter.get("_id")
+    if type(key) in _KEYS:
+        return key
+    parts = filter.get("$and")
+    for part in parts if isinstance(parts, list) else ():
+        found = _pinned(part)
+        if found is not None:
+            return found
+    return None
+
+
 def _iter_documents(self: Any, filter: Any) -> Iterator[Any]:
-    key = filter.get("_id") if isinstance(filter, dict) else None
+    key = _pinned(filter)
     stored = self._store
     if type(key) not in _KEYS or stored._ttl_indexes or stored.is_empty:
         return _original(self, filter)  # type: ignore[no-any-return]
