@@ -5,8 +5,9 @@ mongomock answers every query, reads and updates alike, by testing every stored 
 conditional update costs a pass over all of them. When a filter's top-level ``_id`` (or
 that of one of its top-level ``$and`` parts) is one ObjectId or string (values whose Python
 equality is BSON equality), only the document stored under that key can match:
-:func:`install` makes mongomock test just that one, with its own matcher (so the rest of the filter means what it meant). Anything else (other
-``_id`` forms, collections with TTL indexes) is answered as before.
+:func:`install` makes mongomock test just that one, with its own matcher (so the rest of
+the filter means what it meant). Anything else (other ``_id`` forms, collections with TTL
+indexes) is answered as before.
 """
 
 from __future__ import annotations
