@@ -11,7 +11,7 @@ NPM ?= npm
 IDE := ide/node_modules/.installed
 JS := tests/js/node_modules/.installed
 
-.PHONY: run test test-mock test-standard test-wire lint format schema bench bench-reads \
+.PHONY: run test test-mock test-standard test-wire lint format schema bench bench-browser bench-reads \
 	bench-mutations bench-documents clean ide
 
 $(STAMP): pyproject.toml constraints.txt
@@ -64,8 +64,11 @@ bench-mutations: $(STAMP)  ## mutation latency and rate over HTTP, embedded jour
 bench-documents: $(STAMP)  ## first-request latency: registered vs unregistered nested 100-app read
 	$(BIN)/python -m bench.documents $(BENCH_ARGS)
 
-bench: $(STAMP)  ## time every report at 1k/10k/100k apps (embedded; MONGODB_URI too when set)
+bench: $(STAMP)  ## issue 15's targets: reports at 1k/10k/100k apps on the embedded default and the wire tier (MONGODB_URI, or the tests' wire server), then sign-in in Chromium (BENCH_ARGS="--sizes 1000,10000")
 	$(BIN)/python -m bench.reports $(BENCH_ARGS)
+
+bench-browser: $(STAMP)  ## sign-in to a drawn dashboard in Chromium alone (BENCH_ARGS="--apps 10000 --runs 3")
+	$(BIN)/python -m bench.browser $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache ide/node_modules tests/js/node_modules

@@ -1,9 +1,20 @@
-"""The GraphQL documents ``make bench`` times in process, as the API answers them: each
-report alone and the dashboard page's whole document (as graph/static/dashboard.js sends
-it), for Mendix Support and for a viewer on exactly :data:`VIEWER_APPS` teams."""
+"""The GraphQL documents ``make bench`` times in process, as the API answers them, for Mendix
+Support and for a viewer on exactly :data:`VIEWER_APPS` teams:
+
+- the dashboard page's sign-in as graph/static/ sends it: ``Viewer``, then ``Overview`` and
+  ``TopContacts`` at once (graph/operations/, with the variables the page sends for
+  ``#/``), and each of its documents alone;
+- every report alone: the summary, the expiry timeline, the page's five at-risk lists (the
+  ``apps`` query with a risk filter, most urgent first, page 1 + ``totalCount``) and the
+  API's five at-risk report fields (page 1 + ``totalCount``).
+"""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
+from functools import partial
+from pathlib import Path
 from typing import Any
 
 from bson import ObjectId
@@ -16,65 +27,100 @@ from store.db import Database
 from store.people import PersonRecord
 
 VIEWER_APPS = 50
-_APPS = (
-    "totalCount nodes { id name subdomain hosting status"
-    " technicalContacts { name } licenses { expiresAt } }"
-)
+OPERATIONS = Path(__file__).parents[1] / "graph" / "operations"
+# what graph/static/overview.js sends for #/ (days 90, 12 months, 5 per list, 10 contacts)
+ORDER = {"field": "NEXT_LICENSE_EXPIRY", "direction": "ASC"}
+PAGE_VARIABLES: dict[str, dict[str, Any]] = {
+    "Viewer": {},
+    "Overview": {"hosting": None, "days": 90, "months": 12, "first": 5, "order": ORDER},
+    "TopContacts": {"first": 10, "after": None},
+}
+PAGE = "dashboard sign-in: Viewer, then Overview + TopContacts"
+Document = tuple[str, dict[str, Any]]  # text, variables
+Job = Callable[[], Awaitable[Any]]
+
+
+def operation(name: str) -> str:
+    return (OPERATIONS / f"{name}.graphql").read_text()
+
+
+def _risk_list(filter_: str) -> Document:
+    """One of the page's at-risk lists alone, with the Overview's own fragment."""
+    fragment = operation("Overview").partition("fragment RiskList")[2]
+    text = (
+        "query Risk($first: Int!, $order: AppOrder!) {\n"
+        f"  apps(first: $first, orderBy: $order, filter: {filter_}) {{ ...RiskList }}\n"
+        f"}}\n\nfragment RiskList{fragment}"
+    )
+    return text, {"first": 5, "order": ORDER}
+
+
+_FIELD_NODES = "totalCount nodes { id name hosting technicalContacts { name } }"
+_REPORT_FIELDS = {
+    "inactive contact": "appsWithInactiveTechnicalContact(first: 5)",
+    "contact without MendixID": "appsWithTechnicalContactWithoutMendixId(first: 5)",
+    "licenses expiring in 90 days": "appsWithLicensesExpiring(days: 90, first: 5)",
+    "Mendix Cloud without alerts": "mendixCloudAppsWithoutAlerts(first: 5)",
+    "Manage held by others": "appsWithProductionManagePermissionsGrantedToOthers(first: 5)",
+}
 _RISKS = {
-    "inactive": "appsWithInactiveTechnicalContact",
-    "noMendixId": "appsWithTechnicalContactWithoutMendixId",
-    "expiring": "appsWithLicensesExpiring",
-    "noAlerts": "mendixCloudAppsWithoutAlerts",
-    "manageByOthers": "appsWithProductionManagePermissionsGrantedToOthers",
+    "inactive contact": "{risks: [TECHNICAL_CONTACT_INACTIVE]}",
+    "contact without MendixID": "{risks: [TECHNICAL_CONTACT_WITHOUT_MENDIX_ID]}",
+    "licenses expiring in 90 days": "{licenseExpiresWithinDays: 90}",
+    "Mendix Cloud without alerts": "{risks: [NO_ALERT_EMAIL]}",
+    "Manage held by others": "{risks: [PRODUCTION_MANAGE_PERMISSIONS_HELD_BY_OTHERS]}",
+}
+
+REPORTS: dict[str, Document] = {
+    "page: Overview (summary, timeline, 5 lists)": (
+        operation("Overview"),
+        PAGE_VARIABLES["Overview"],
+    ),
+    "page: TopContacts (top contacts p1 + total)": (
+        operation("TopContacts"),
+        PAGE_VARIABLES["TopContacts"],
+    ),
+    "ownershipSummary": ("{ ownershipSummary { hosting status count } }", {}),
+    "licenseExpiryTimeline(months: 12)": (
+        "{ licenseExpiryTimeline(months: 12) { month count } }",
+        {},
+    ),
+    **{f"page list: {name}": _risk_list(filter_) for name, filter_ in _RISKS.items()},
+    **{
+        f"report: {name}": (f"{{ r: {field} {{ {_FIELD_NODES} }} }}", {})
+        for name, field in _REPORT_FIELDS.items()
+    },
 }
 
 
-def _risk(key: str) -> str:
-    days = "days: $days, " if key == "expiring" else ""
-    return f"{key}: {_RISKS[key]}({days}first: $first, filter: $filter) {{ {_APPS} }}"
-
-
-TIMELINE = "licenseExpiryTimeline(months: $months) { month count }"
-SUMMARY = "ownershipSummary { hosting status count }"
-TOP = """topTechnicalContacts(first: $first) {
-    totalCount pageInfo { hasNextPage endCursor }
-    nodes { appCount mendixCloudCount onPremisesCount orderedCount
-            person { id name email status hasMendixId } }
-  }"""
-TYPES = {"first": "Int!", "filter": "AppsFilter", "days": "Int!", "months": "Int!"}
-VALUES = {"first": 10, "filter": None, "days": 30, "months": 12}
-
-
-def _alone(*parts: str) -> str:
-    """A query of ``parts``, declaring the variables they use."""
-    body = "\n".join(parts)
-    used = [name for name in TYPES if f"${name}" in body]
-    head = ", ".join(f"${name}: {TYPES[name]}" for name in used)
-    return f"query Dashboard({head}) {{\n{body}\n}}" if used else f"query {{\n{body}\n}}"
-
-
-DASHBOARD = _alone(TIMELINE, "viewer { name isSupport }", SUMMARY, TOP, *map(_risk, _RISKS))
-
-
-DOCUMENTS = {
-    "summary": _alone(SUMMARY),
-    "top contacts p1+total": _alone(TOP),
-    "expiry timeline 12 months": _alone(TIMELINE),
-    **{f"at risk: {key} p1+total": _alone(_risk(key)) for key in _RISKS},
-    "DASHBOARD (whole document)": DASHBOARD,
-}
-
-
-async def execute(db: Database, viewer: PersonRecord, document: str) -> dict[str, Any]:
+async def execute(db: Database, viewer: PersonRecord, document: Document) -> dict[str, Any]:
+    text, variables = document
     result = await schema.execute(
-        document,
-        variable_values={name: value for name, value in VALUES.items() if f"${name}" in document},
+        text,
+        variable_values=variables,
         context_value=Context(db=db, viewer=viewer, loaders=Loaders.create(db)),
     )
     if result.errors:
         raise RuntimeError(result.errors)
     assert result.data is not None
     return result.data
+
+
+async def sign_in(db: Database, viewer: PersonRecord) -> None:
+    """The page's sign-in: Viewer, then Overview and TopContacts at once (main.js, overview.js)."""
+    page = {name: (operation(name), values) for name, values in PAGE_VARIABLES.items()}
+    await execute(db, viewer, page["Viewer"])
+    await asyncio.gather(
+        execute(db, viewer, page["Overview"]), execute(db, viewer, page["TopContacts"])
+    )
+
+
+def jobs(db: Database, viewer: PersonRecord) -> dict[str, Job]:
+    """The page's sign-in and every report, as ``viewer``."""
+    found: dict[str, Job] = {PAGE: partial(sign_in, db, viewer)}
+    for name, document in REPORTS.items():
+        found[name] = partial(execute, db, viewer, document)
+    return found
 
 
 async def viewers(db: Database) -> tuple[PersonRecord, PersonRecord]:

@@ -12,7 +12,7 @@ import strawberry
 from graph.connections import Connection, OrderDirection, connection
 from graph.context import Context
 from graph.fast import connection_attributes
-from resolvers import app_views
+from resolvers import app_views, risk_totals
 from resolvers.pagination import Direction
 from store import apps as app_store
 from store.apps import AppRecord
@@ -75,4 +75,6 @@ async def app_connection(
     ctx = info.context
     fields = connection_attributes(info, "App", AppRecord)
     page = await app_views.list_apps(ctx.db, ctx.viewer, filter, window, fields, **fixed)
+    if not fixed:  # Support's at-risk totals from the rollups
+        page = await risk_totals.with_support_total(ctx.db, ctx.viewer, filter, page)
     return connection(page)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from bson import ObjectId
 
-from store.apps import AppStatus, Hosting
+from store.apps import NEXT_EXPIRY, AppStatus, Hosting, next_expiry
 from store.cloud import AlertCategory, EnvironmentRight, MetricStatus, default_alert_settings
 from store.db import Document
 
@@ -89,6 +89,11 @@ def add_embedded(apps: list[Document], seed: int, tag: str, created: datetime) -
     for index, app in enumerate(apps):
         if rng.random() < 0.85:
             app["licenses"] = [_license(rng, index, tag, created)]
+        # kept in the document like store/licenses.py keeps it (a missing key makes the first
+        # read ordered by expiry settle every app, one write each)
+        app[NEXT_EXPIRY] = next_expiry(
+            (item["expires_at"] for item in app.get("licenses", ())), created
+        )
         if app["hosting"] != Hosting.MENDIX_CLOUD.value:
             continue
         provisioned = app["status"] == AppStatus.DELIVERED.value or rng.random() < 0.5

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -22,7 +23,7 @@ from pydantic import AfterValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from resolvers import rights
-from resolvers.alert_mail import mail_alert
+from resolvers.alert_records import alert_record
 from resolvers.changes import apply, first
 from resolvers.environments import (
     EnvironmentView,
@@ -38,7 +39,6 @@ from resolvers.inputs import Input, Version, parse
 from store import alerts as alert_store
 from store import apps as app_store
 from store import environments as env_store
-from store import events as event_store
 from store import people as people_store
 from store.alerts import AlertRecord
 from store.apps import AppRecord, Change
@@ -46,14 +46,14 @@ from store.audit import AuditAction
 from store.cloud import (
     RULES,
     AlertCategory,
-    EnvironmentRecord,
     EnvironmentRight,
-    MetricStatus,
     rights_of,
 )
 from store.db import Database, Document
 from store.pagination import Page, Window
 from store.people import PersonRecord, PersonStatus
+
+log = logging.getLogger(__name__)
 
 MONITORING = EnvironmentRight.ACCESS_TO_MONITORING
 MAX_RETRIES = 20
@@ -193,57 +193,6 @@ async def update_alert_settings(
     return EnvironmentView(change.after, after)
 
 
-async def _raise_alert(
-    db: Database,
-    app: AppRecord,
-    environment: EnvironmentRecord,
-    category: AlertCategory,
-    previous: MetricStatus,
-    status: MetricStatus,
-    sequence: int,
-    value: float,
-) -> tuple[AlertRecord, Document]:
-    settings = environment.alert_settings
-    threshold = settings.threshold(category)
-    key = environment.environment_id
-    recipients = list(app.technical_contact_ids) + [
-        person
-        for person in settings.recipient_ids
-        if MONITORING in rights_of(person, key, app.technical_contact_ids, app.grants)
-    ]
-    recipients = list(dict.fromkeys(recipients))
-    mailed: list[PersonRecord] = []
-    if settings.email_enabled:
-        people = await people_store.get_people(db, recipients)
-        mailed = [p for p in people if p is not None and p.status is PersonStatus.ACTIVE]
-    emails = [person.email for person in mailed]
-    alert = await alert_store.insert_alert(
-        db,
-        {
-            "app_id": app.id,
-            "environment_id": key,
-            "environment_name": environment.name,
-            "production": environment.production,
-            "category": category.value,
-            "status": status.value,
-            "previous_status": previous.value,
-            "sequence": sequence,
-            "value": value,
-            "warning": threshold.warning,
-            "critical": threshold.critical,
-            "unit": RULES[category].unit,
-            "recipient_ids": recipients,
-            "email_enabled": settings.email_enabled,
-            "email_recipients": emails,
-        },
-    )
-    await mail_alert(db, app, environment.name, category, previous, status, value, mailed, alert)
-    event = await event_store.publish(
-        db, event_store.ALERT_RAISED, app.id, alert_store.to_document(alert)
-    )
-    return alert, event
-
-
 @dataclass(frozen=True)
 class Reported:
     """The alerts a report raised and their live events (for this process's subscribers)."""
@@ -253,7 +202,9 @@ class Reported:
 
 
 async def report_metrics(db: Database, node_app_id: ObjectId, data: dict[str, Any]) -> Reported:
-    """Apply a node's samples; returns the alerts raised (one per status change)."""
+    """Apply a node's samples; returns the alerts raised (one per status change). Each
+    status change is written with its alert and emails (store/alerts.py), recorded at once
+    here or, after a crash, by the periodic task."""
     args = parse(ReportInput, data)
     app = await env_store.find_by_environment(db, args.environment_id, {"_id": node_app_id})
     if app is None:
@@ -272,15 +223,14 @@ async def report_metrics(db: Database, node_app_id: ObjectId, data: dict[str, An
             old = environment.status(sample.category)
             if new is old:
                 break
+            record, made = await alert_record(
+                db, app, environment, sample.category, old, new, sample.value
+            )
             sequence = await env_store.change_status(
-                db, app.id, index, environment.environment_id, sample.category, old, new
+                db, app.id, index, environment.environment_id, sample.category, old, new, record
             )
             if sequence is not None:
-                alert, event = await _raise_alert(
-                    db, app, environment, sample.category, old, new, sequence, sample.value
-                )
-                raised.alerts.append(alert)
-                raised.events.append(event)
+                raised.alerts.append(alert_store.alert_of(made[-1]))
                 break
             # another report changed the status first: judge this sample against the new one
             fresh = await app_store.get_app(db, app.id)
@@ -289,6 +239,11 @@ async def report_metrics(db: Database, node_app_id: ObjectId, data: dict[str, An
             app = fresh
         else:
             fail(ErrorCode.CONCURRENT_CHANGE, "The status kept changing; report again")
+    if raised.alerts:
+        try:
+            raised.events.extend(await alert_store.drain(db, app.id))
+        except Exception:  # raised either way: the periodic task records what is left
+            log.warning("Alerts of app %s left pending; the periodic task records them", app.id)
     return raised
 
 

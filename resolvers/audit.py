@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from bson import ObjectId
 
+from store import alerts as alert_store
 from store import apps as app_store
 from store import audit as audit_store
+from store import pending_mail
 from store import people as people_store
 from store import rollups as rollup_store
 from store.audit import AuditEventRecord
@@ -32,9 +34,10 @@ async def person_events(
 
 
 async def finish_pending(db: Database) -> int:
-    """Move every event a crash left pending into the trail, and apply the rollup deltas a
-    crash left pending (the periodic task)."""
-    return await audit_store.drain_all(db) + await rollup_store.drain_all(db)
+    """Finish the records a crash left pending (the periodic task): move audit events into
+    the trail, queue emails, record raised alerts, apply rollup deltas. Returns how many."""
+    done = await pending_mail.drain_all(db) + await alert_store.drain_all(db)
+    return done + await audit_store.drain_all(db) + await rollup_store.drain_all(db)
 
 
 async def visible_events(

@@ -8,6 +8,7 @@ commercial agreement with Mendix.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -18,11 +19,11 @@ from resolvers import rights
 from resolvers.auth import visible_app
 from resolvers.changes import commit, error
 from resolvers.errors import ErrorCode, UserError, UserErrors, fail
-from resolvers.ids import AppId
+from resolvers.ids import AppId, encode
 from resolvers.inputs import Input, Version, parse
-from resolvers.notifications import send_to
 from store import audit as audit_store
 from store import licenses as license_store
+from store import pending_mail
 from store import people as people_store
 from store.apps import AppRecord, Change, LicenseRecord, Write
 from store.audit import AuditAction
@@ -35,6 +36,8 @@ from store.people import PersonRecord
 LicenseId = Annotated[
     str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 ]
+log = logging.getLogger(__name__)
+
 Plan = Annotated[str, Field(min_length=1, max_length=100)]
 Users = Annotated[int, Field(ge=0, le=10_000_000)]
 Message = Annotated[str, Field(max_length=5000)]
@@ -244,6 +247,12 @@ async def request_expansion(
             "The app has no Account Executive; ask Mendix Support to set one",
             ["input", "appId"],
         )
+    after = {
+        "license_id": current.license_id,
+        "named_users": args.named_users,
+        "concurrent_users": args.concurrent_users,
+        "account_executive_id": executive.id,
+    }
     request = await license_store.record_expansion(
         db,
         app_id=app.id,
@@ -253,35 +262,41 @@ async def request_expansion(
         named_users=args.named_users,
         concurrent_users=args.concurrent_users,
         message=args.message,
+        events=lambda request: [
+            audit_store.event(
+                AuditAction.LICENSE_EXPANSION_REQUESTED,
+                actor_id=viewer.id,
+                app_id=app.id,
+                version=app.version,
+                after={
+                    **after,
+                    "expansion_request_id": encode("LicenseExpansionRequest", request.id),
+                },
+            )
+        ],
+        mail=lambda request: [
+            pending_mail.mail(
+                kind=NotificationKind.LICENSE_EXPANSION_REQUEST,
+                dedupe_key=f"expansion:{request.id}",
+                recipient_id=executive.id,
+                to_email=executive.email,
+                app_id=app.id,
+                subject=f"License expansion request for {app.name}",
+                body=(
+                    f"Dear {executive.name},\n\n{viewer.name} <{viewer.email}> asks to expand "
+                    f"license {current.license_id} ({current.plan}) of {app.name} "
+                    f"({app.subdomain}) from {current.named_users} named / "
+                    f"{current.concurrent_users} concurrent users to {args.named_users} named / "
+                    f"{args.concurrent_users} concurrent users."
+                    + (f"\n\nMessage:\n{args.message}" if args.message else "")
+                ),
+            )
+        ],
     )
-    await send_to(
-        db,
-        executive,
-        kind=NotificationKind.LICENSE_EXPANSION_REQUEST,
-        dedupe_key=f"expansion:{request.id}",
-        app_id=app.id,
-        subject=f"License expansion request for {app.name}",
-        body=(
-            f"Dear {executive.name},\n\n{viewer.name} <{viewer.email}> asks to expand license "
-            f"{current.license_id} ({current.plan}) of {app.name} ({app.subdomain}) from "
-            f"{current.named_users} named / {current.concurrent_users} concurrent users to "
-            f"{args.named_users} named / {args.concurrent_users} concurrent users."
-            + (f"\n\nMessage:\n{args.message}" if args.message else "")
-        ),
-    )
-    await audit_store.record(
-        db,
-        AuditAction.LICENSE_EXPANSION_REQUESTED,
-        actor_id=viewer.id,
-        app_id=app.id,
-        version=app.version,
-        after={
-            "license_id": current.license_id,
-            "named_users": args.named_users,
-            "concurrent_users": args.concurrent_users,
-            "account_executive_id": executive.id,
-        },
-    )
+    try:
+        await license_store.drain_expansion(db, request.id)
+    except Exception:  # recorded either way: the periodic task queues and moves what is left
+        log.warning("Expansion request %s left its email or event pending", request.id)
     return request
 
 

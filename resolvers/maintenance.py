@@ -3,6 +3,7 @@ or a list; each technical contact of an affected app gets one email per window."
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -23,6 +24,8 @@ from store.maintenance import MaintenanceWindowRecord
 from store.pagination import Page, Window
 from store.people import PersonRecord
 from store.records import now
+
+log = logging.getLogger(__name__)
 
 MAX_APPS = 100
 
@@ -88,21 +91,28 @@ async def post_window(
         region=window.region,
         app_ids=app_ids,
         posted_by=viewer.id,
+        events=lambda stored: [
+            audit_store.event(
+                AuditAction.MAINTENANCE_POSTED,
+                actor_id=viewer.id,
+                after={
+                    "maintenance_window_id": encode("MaintenanceWindow", stored.id),
+                    "title": stored.title,
+                    "starts_at": starts_at,
+                    "ends_at": ends_at,
+                    "region": stored.region,
+                    "app_ids": (
+                        [encode("App", key) for key in app_ids] if app_ids is not None else None
+                    ),
+                },
+            )
+        ],
     )
-    await audit_store.record(
-        db,
-        AuditAction.MAINTENANCE_POSTED,
-        actor_id=viewer.id,
-        after={
-            "maintenance_window_id": encode("MaintenanceWindow", stored.id),
-            "title": stored.title,
-            "starts_at": starts_at,
-            "ends_at": ends_at,
-            "region": stored.region,
-            "app_ids": [encode("App", key) for key in app_ids] if app_ids is not None else None,
-        },
-    )
-    await notify_maintenance(db, stored)
+    try:  # posted either way: the periodic task moves the event and sends what is left
+        await audit_store.drain(db, maintenance_store.COLLECTION, stored.id)
+        await notify_maintenance(db, stored)
+    except Exception:
+        log.warning("Maintenance window %s left its event or emails pending", stored.id)
     return (await maintenance_store.get_windows(db, [stored.id]))[0] or stored
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
 from bson import ObjectId
 
-from resolvers import app_views
+from resolvers import app_views, risk_totals
 from resolvers import people as people_cases
 from resolvers.auth import app_scope
 from resolvers.errors import ErrorCode, fail
@@ -135,7 +135,8 @@ async def apps_at_risk(
 ) -> Page[AppRecord]:
     """Visible apps at ``risk`` (a key of store.reports.RISKS), narrowed by the apps filter."""
     condition = await report_store.RISKS[risk](db)
-    return await app_views.list_apps(db, viewer, filters, window, also=[condition])
+    page = await app_views.list_apps(db, viewer, filters, window, also=[condition])
+    return _with_total(page, await risk_totals.support_total(db, viewer, filters, risk))
 
 
 async def apps_with_expiring_licenses(
@@ -146,7 +147,14 @@ async def apps_with_expiring_licenses(
         fail(ErrorCode.INVALID_INPUT, f"`days` must be between 1 and {MAX_DAYS}", ["days"])
     since = now()
     risk = risk_store.expiring_licenses(since, since + timedelta(days=days))
-    return await app_views.list_apps(db, viewer, filters, window, also=[risk])
+    page = await app_views.list_apps(db, viewer, filters, window, also=[risk])
+    total = await risk_totals.support_total(db, viewer, filters, risk_totals.EXPIRING, days)
+    return _with_total(page, total)
+
+
+def _with_total(page: Page[AppRecord], total: int | None) -> Page[AppRecord]:
+    """Support's ``totalCount`` from the rollups where they answer (resolvers/risk_totals.py)."""
+    return page if total is None else replace(page, total_count=total)
 
 
 async def expiry_timeline(db: Database, viewer: PersonRecord, months: int) -> list[MonthCount]:

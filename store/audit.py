@@ -27,8 +27,15 @@ from store.records import Record, UtcDatetime, now
 
 COLLECTION = "audit_events"
 PENDING = "pending_events"
-# Documents that carry pending events: the apps, people and support requests collections.
-OWNERS = ("apps", "people", "support_requests")
+# Documents that carry pending events: apps, people, support requests, license expansion
+# requests and maintenance windows.
+OWNERS = (
+    "apps",
+    "people",
+    "support_requests",
+    "license_expansion_requests",
+    "maintenance_windows",
+)
 
 
 class AuditAction(StrEnum):

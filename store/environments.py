@@ -11,11 +11,12 @@ positional operator (mongomock applies ``$`` with ``$elemMatch`` to the wrong el
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bson import ObjectId
-from pymongo import ReturnDocument
 
+from store.alerts import PENDING as PENDING_ALERTS
 from store.apps import COLLECTION, AppRecord, Change, Hosting, Write, apply_change
 from store.cloud import (
     AlertCategory,
@@ -327,21 +328,26 @@ async def change_status(
     category: AlertCategory,
     old: MetricStatus,
     new: MetricStatus,
+    record: Callable[[int], Document] | None = None,
 ) -> int | None:
     """Move a category's status from ``old`` to ``new``; None when it is no longer ``old``.
 
-    The filter states the old status, so of racing reports exactly one wins each transition.
-    Returns the category's count of status changes (1, 2, ...), which orders the alerts.
+    The filter states the old status and the count of changes read, so of racing reports
+    exactly one wins each transition. Returns the category's count of status changes
+    (1, 2, ...), which orders the alerts. ``record`` makes the change's alert from that
+    count; it goes into the app's pending alerts in the same write (store/alerts.py).
     Monitoring state is not configuration: the app's ``version`` does not change.
     """
     path = f"environments.{index}.alert_status.{category.value}"
     counter = f"environments.{index}.alert_changes.{category.value}"
-    after = await _apps(db).find_one_and_update(
-        {"_id": app_id, **_at(index, environment_id), path: old.value},
-        {"$set": {path: new.value}, "$inc": {counter: 1}},
-        projection={"environments": 1},
-        return_document=ReturnDocument.AFTER,
-    )
-    if after is None:
+    where = {"_id": app_id, **_at(index, environment_id), path: old.value}
+    found = await _apps(db).find_one(where, {"environments": 1})
+    if found is None:
         return None
-    return int(after["environments"][index]["alert_changes"][category.value])
+    count = (found["environments"][index].get("alert_changes") or {}).get(category.value)
+    sequence = int(count or 0) + 1
+    update: Document = {"$set": {path: new.value}, "$inc": {counter: 1}}
+    if record is not None:
+        update["$push"] = {PENDING_ALERTS: record(sequence)}
+    result = await _apps(db).update_one({**where, counter: count}, update)
+    return sequence if result.modified_count else None

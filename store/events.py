@@ -11,6 +11,7 @@ insert) is not lost. Old events expire after a day (TTL index).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator
@@ -19,6 +20,7 @@ from typing import Any
 
 from bson import ObjectId
 from pymongo import ASCENDING
+from pymongo.errors import DuplicateKeyError
 
 from store.db import Database, Document, watch
 from store.records import now
@@ -40,10 +42,14 @@ async def ensure_indexes(db: Database) -> None:
     )
 
 
-async def publish(db: Database, kind: str, app_id: ObjectId, payload: Document) -> Document:
-    doc: Document = {"_id": ObjectId(), "kind": kind, "app_id": app_id, "payload": payload}
+async def publish(
+    db: Database, kind: str, app_id: ObjectId, payload: Document, key: ObjectId | None = None
+) -> Document:
+    """Append an event; with ``key`` (its ``_id``) publishing it again is a no-op."""
+    doc: Document = {"_id": key or ObjectId(), "kind": kind, "app_id": app_id, "payload": payload}
     doc["at"] = now()
-    await _events(db).insert_one(doc)
+    with contextlib.suppress(DuplicateKeyError):  # published before (a retried drain)
+        await _events(db).insert_one(doc)
     return doc
 
 

@@ -3,11 +3,11 @@
 mongomock-motor's coroutines never suspend: a call runs to its end as soon as it is awaited,
 so tasks gathered in one process run their database calls strictly one after another and a
 "race" between them never interleaves. A real client suspends on every round trip. This
-client yields (``await asyncio.sleep(0)``) around each collection call and cursor read
-(writes before and after, reads after), so other tasks run between a read and the write
-that follows it, as they do against MongoDB. The embedded default opens its engine through
-:func:`client` and the mock test tier does too, so races in tests interleave the way they
-do in production.
+client yields (``await asyncio.sleep(0)``) before and after each collection call and cursor
+read, so other tasks run between a read and the write that follows it, and a call issued
+after another one started runs after it, as they do against MongoDB. The embedded default
+opens its engine through :func:`client` and the mock test tier does too, so races in tests
+interleave the way they do in production.
 
 It changes nothing else: the objects are mongomock-motor's own classes (subclassed), so
 the engine shortcuts in store/db.py still reach the synchronous mongomock underneath.
@@ -51,14 +51,12 @@ COLLECTION_CALLS = (
 )
 
 
-# Reads yield after the call only: a read's result still reaches its caller after other tasks
-# ran (the window between a read and the write that follows it stays open), but the first
-# read of a resolver starts at once, as graphql-core expects of sibling fields (it leaves
-# not-yet-started sibling coroutines unawaited when a non-null root field fails, which
-# warns). Writes yield before and after.
-READS = frozenset(
-    {"count_documents", "distinct", "estimated_document_count", "find_one", "index_information"}
-)
+# Every call yields before and after it, reads included: a read issued after another task's
+# write started runs after it, and its result reaches its caller after other tasks ran.
+# (Reads once yielded only after, because graphql-core leaves the coroutines of sibling
+# fields it cancelled before they started unawaited when a non-null root field fails, which
+# warns; pyproject.toml's filterwarnings ignores exactly those warnings, and
+# tests/graph/test_fast.py collects them right after each query.)
 
 
 async def _turn() -> None:
@@ -66,11 +64,8 @@ async def _turn() -> None:
 
 
 def _yielding(name: str) -> Any:
-    before = name not in READS
-
     async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if before:
-            await _turn()
+        await _turn()
         try:
             return await getattr(super(InterleavingCollection, self), name)(*args, **kwargs)
         finally:
@@ -82,12 +77,14 @@ def _yielding(name: str) -> Any:
 
 class InterleavingCursor(AsyncCursor):  # type: ignore[misc]
     async def to_list(self, *args: Any, **kwargs: Any) -> list[Any]:
+        await _turn()
         try:
             return await super().to_list(*args, **kwargs)
         finally:
             await _turn()
 
     async def next(self) -> Any:
+        await _turn()
         try:
             return await super().next()
         finally:
@@ -127,5 +124,8 @@ class InterleavingClient(AsyncMongoMockClient):  # type: ignore[misc]
 
 def client(**kwargs: Any) -> InterleavingClient:
     """A mongomock-motor client whose calls yield to the event loop (``tz_aware`` etc. pass
-    through to mongomock)."""
+    through to mongomock); its ``_id`` lookups read by key (store/embedded_keys.py)."""
+    from store import embedded_keys
+
+    embedded_keys.install()
     return InterleavingClient(**kwargs)

@@ -16,12 +16,14 @@ the app in between makes the filter miss, and the change is refused, never lost.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 
 from bson import ObjectId
 from pymongo import ASCENDING
 
+from store import audit, pending_mail
 from store.apps import COLLECTION as APPS
 from store.apps import (
     NEXT_EXPIRY,
@@ -33,6 +35,7 @@ from store.apps import (
     apply_change,
     next_expiry,
 )
+from store.audit import PENDING
 from store.db import Database, Document
 from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
@@ -67,6 +70,7 @@ async def ensure_indexes(db: Database) -> None:
     )
     await db[APPS].create_index([("region", ASCENDING)], name="region")
     await db[EXPANSIONS].create_index([("app_id", ASCENDING), ("_id", ASCENDING)], name="app")
+    await pending_mail.ensure_indexes(db, EXPANSIONS)
 
 
 def _doc(license: LicenseRecord) -> Document:
@@ -176,7 +180,12 @@ async def record_expansion(
     named_users: int,
     concurrent_users: int,
     message: str | None,
+    events: Callable[[ExpansionRequestRecord], list[Document]],
+    mail: Callable[[ExpansionRequestRecord], list[Document]],
 ) -> ExpansionRequestRecord:
+    """Insert a request with its audit ``events`` and its ``mail`` (made from the new record)
+    in the same write: one insert, so the request, its record and its email exist together
+    or not at all. :func:`drain_expansion` moves them on."""
     doc: Document = {
         "_id": ObjectId(),
         "app_id": app_id,
@@ -188,8 +197,18 @@ async def record_expansion(
         "message": message,
         "created_at": now(),
     }
+    record = ExpansionRequestRecord.model_validate(doc)
+    doc[PENDING] = [{**event, "app_id": app_id} for event in events(record)]
+    doc[pending_mail.FIELD] = mail(record)
     await db[EXPANSIONS].insert_one(doc)
-    return ExpansionRequestRecord.model_validate(doc)
+    return record
+
+
+async def drain_expansion(db: Database, request_id: ObjectId) -> None:
+    """Queue the request's email and move its audit event into the trail (each idempotent:
+    safe to run again after a crash, in any process; the periodic task does for any left)."""
+    await pending_mail.drain(db, EXPANSIONS, request_id)
+    await audit.drain(db, EXPANSIONS, request_id)
 
 
 async def list_expansions(

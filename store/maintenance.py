@@ -1,7 +1,12 @@
-"""Maintenance windows for Mendix Cloud apps (C1), posted by Support; own collection."""
+"""Maintenance windows for Mendix Cloud apps (C1), posted by Support; own collection.
+
+A window is inserted with its audit event (``pending_events``, drained by store/audit.py) and
+``notified_at`` unset: its emails go out after the insert, and the periodic notice task sends
+any a crash left unsent (:func:`unnotified`), each once (dedupe keys)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bson import ObjectId
@@ -9,6 +14,7 @@ from pymongo import ASCENDING
 
 from store.apps import COLLECTION as APPS
 from store.apps import AppRecord, Hosting
+from store.audit import PENDING
 from store.db import Database, Document
 from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
@@ -46,7 +52,10 @@ async def create_window(
     region: str | None,
     app_ids: list[ObjectId] | None,
     posted_by: ObjectId,
+    events: Callable[[MaintenanceWindowRecord], list[Document]] | None = None,
 ) -> MaintenanceWindowRecord:
+    """Insert a window with its audit ``events`` (made from the new record) in the same
+    write; store/audit.py moves them into the trail, the notice task emails the contacts."""
     doc: Document = {
         "_id": ObjectId(),
         "title": title,
@@ -59,8 +68,11 @@ async def create_window(
         "created_at": now(),
         "notified_at": None,
     }
+    record = MaintenanceWindowRecord.model_validate(doc)
+    if events is not None:
+        doc[PENDING] = events(record)
     await _windows(db).insert_one(doc)
-    return MaintenanceWindowRecord.model_validate(doc)
+    return record
 
 
 def affected_query(window: MaintenanceWindowRecord) -> Document:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from enum import StrEnum
@@ -11,14 +12,19 @@ from bson import ObjectId
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from store import roster
+from store import rollup_people, roster
 from store.db import Database, Document
 from store.embedded import mock_stored_many
 from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
 
+log = logging.getLogger(__name__)
+
 COLLECTION = "people"
 PENDING = "pending_events"  # audit events written with the change (store/audit.py drains)
+# a status or MendixID change marks itself for its follow-up in the same update: the
+# person-derived at-risk counts of their apps (store/rollup_people.py)
+FOLLOW_UP = "rollup_pending"
 LastSupport = roster.LastSupport
 Events = Callable[["PersonRecord"], list[Document]]
 
@@ -145,14 +151,24 @@ async def register_mendix_id(
         raise DuplicateMendixId() from None
     if before is None:
         return None
+    await _follow_up(db, person_id)
     old = PersonRecord.model_validate(before)
     return old, old.model_copy(update={"mendix_id": mendix_id})
 
 
 def _with_events(update: Document, events: list[Document] | None) -> Document:
-    if not events:
-        return update
-    return {**update, "$push": {PENDING: {"$each": events}}}
+    """``update`` plus the change's audit events and its follow-up marker."""
+    pushed: Document = {FOLLOW_UP: rollup_people.marker()}
+    if events:
+        pushed[PENDING] = {"$each": events}
+    return {**update, "$push": pushed}
+
+
+async def _follow_up(db: Database, person_id: ObjectId) -> None:
+    try:
+        await rollup_people.follow_person(db, person_id)
+    except Exception:  # committed either way: the periodic task finishes it
+        log.warning("Follow-up of person %s left pending; the periodic task runs it", person_id)
 
 
 async def set_status(
@@ -184,6 +200,7 @@ async def set_status(
         return None if fresh is None else (fresh, fresh)
     if current.is_support and status is PersonStatus.ACTIVE:
         await roster.join(db, person_id)
+    await _follow_up(db, person_id)
     return before, PersonRecord.model_validate(changed)
 
 

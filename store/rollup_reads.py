@@ -1,25 +1,22 @@
-"""Support's report figures read from the rollups (store/rollups.py), and the direct
-aggregation they are checked against (``rollups verify``) or rebuilt from (``rollups
-rebuild``).
+"""Support's report figures read from the rollups (store/rollups.py); checking and
+rebuilding them is store/rollup_check.py (re-exported at the end).
 
 Each read touches only counter documents: the four hosting x status cells, a page of the
 ``rollup_loads`` index ``(app_count desc, _id)``, one load by key, the months of the window,
-one at-risk count. None of them reads an app.
+one at-risk count per hosting type, the days of an expiry window. None of them reads an app.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from bson import ObjectId
 
-from store import bulk, rollup_index, rollups
-from store import reports as report_store
-from store.apps import AppRecord, AppStatus, Hosting
+from store import rollup_check, rollup_days, rollup_index, rollups
+from store.apps import AppStatus, Hosting
 from store.db import Database, Document, mongomock_collection
 from store.reports import ContactLoad, SummaryRow
 from store.risks import MonthCount, add_months, month_start
@@ -125,125 +122,66 @@ async def expiry_timeline(db: Database, start: datetime, months: int) -> list[Mo
     return [MonthCount(_id=ObjectId(), month=label, count=counts.get(label, 0)) for label in labels]
 
 
-async def risk_count(db: Database, risk: str) -> int:
-    """How many apps are at ``risk`` (one of rollups.APP_RISKS)."""
-    return (await _counts(db, rollups.COUNTERS, [f"risk:{risk}"])).get(f"risk:{risk}", 0)
+RISKS = (*rollups.APP_RISKS, *rollups.PERSON_RISKS)
 
 
-# --- the direct aggregation: what the counters must equal --------------------------------------
+def _hostings(hosting: Sequence[Hosting] | None) -> list[str]:
+    return [item.value for item in (Hosting if hosting is None else dict.fromkeys(hosting))]
 
 
-@dataclass
-class Figures:
-    """Every counter, by collection and key (zeros left out)."""
-
-    counters: dict[str, dict[Any, dict[str, int]]] = field(default_factory=dict)
-
-    def differences(self, other: Figures) -> list[str]:
-        found = []
-        for name in (rollups.COUNTERS, rollups.LOADS, rollups.MONTHS):
-            mine, theirs = self.counters.get(name, {}), other.counters.get(name, {})
-            for key in sorted(set(mine) | set(theirs), key=str):
-                if mine.get(key, {}) != theirs.get(key, {}):
-                    found.append(f"{name} {key}: {mine.get(key, {})} != {theirs.get(key, {})}")
-        return found
-
-
-async def direct(db: Database) -> Figures:
-    """The counters computed from the apps now (a scan of every app)."""
-    cells: dict[Any, dict[str, int]] = {}
-    for row in await report_store.summary(db, None):
-        cells[_cell(row.hosting, row.status)] = {"count": row.count}
-    for risk in rollups.APP_RISKS:
-        query = await report_store.RISKS[risk](db)
-        cells[f"risk:{risk}"] = {"count": await db[rollups.APPS].count_documents(query)}
-    loads, more, after = {}, True, None
-    while more:
-        page, more = await report_store.top_contacts(db, None, limit=10_000, after=after)
-        for load in page:
-            loads[load.id] = load.model_dump(include=set(rollups.LOAD_FIELDS))
-        after = (page[-1].app_count, page[-1].id) if page else None
-    months: Counter[str] = Counter()
-    for doc in await _every_app(db, {"licenses"}):
-        for item in doc.get("licenses") or []:
-            moment = item["expires_at"]
-            months[moment.strftime("%Y-%m")] += 1
-    return _clean(
-        {
-            rollups.COUNTERS: cells,
-            rollups.LOADS: loads,
-            rollups.MONTHS: {m: {"count": c} for m, c in months.items()},
-        }
-    )
+async def _docs(db: Database, name: str, keys: list[str]) -> dict[str, Document]:
+    """Counter documents by key (missing ones left out): by key on the embedded engine, as
+    store/embedded.py ``mock_stored`` reads (the engine's own documents: read, never kept)."""
+    mock = mongomock_collection(db[name])
+    if mock is not None:
+        await _turn()
+        stored = mock._store
+        if stored._ttl_indexes:  # never on counters; mongomock's checked read then
+            return {key: stored[key] for key in keys if key in stored}
+        documents = stored._documents
+        return {key: found for key in keys if (found := documents.get(key)) is not None}
+    docs = await db[name].find({"_id": {"$in": keys}}, {"recent": 0}).to_list(None)
+    return {doc["_id"]: doc for doc in docs}
 
 
-async def stored(db: Database) -> Figures:
-    """The counters as the rollups hold them."""
-    found: dict[str, dict[Any, dict[str, int]]] = {}
-    for name in (rollups.COUNTERS, rollups.LOADS, rollups.MONTHS):
-        docs = await db[name].find({}, {"recent": 0}).to_list(None)
-        found[name] = {doc.pop("_id"): {k: int(v) for k, v in doc.items()} for doc in docs}
-    return _clean(found)
+async def risk_count(db: Database, risk: str, hosting: Sequence[Hosting] | None = None) -> int:
+    """How many apps (of these hosting types; None: all) are at ``risk``, one of
+    :data:`RISKS` (the keys of store.reports.RISKS)."""
+    if risk not in RISKS:
+        raise ValueError(f"no rollup for {risk!r}")
+    keys = [rollups.risk_key(risk, item) for item in _hostings(hosting)]
+    docs = await _docs(db, rollups.COUNTERS, keys)
+    return sum(int(doc.get("count", 0)) for doc in docs.values())
 
 
-def _clean(raw: dict[str, dict[Any, dict[str, int]]]) -> Figures:
-    return Figures(
-        {
-            name: {
-                key: nonzero
-                for key, value in keys.items()
-                if (nonzero := {k: v for k, v in value.items() if v})
-            }
-            for name, keys in raw.items()
-        }
-    )
+async def expiring_count(
+    db: Database, since: datetime, until: datetime, hosting: Sequence[Hosting] | None = None
+) -> int:
+    """How many apps (of these hosting types) have a license expiring in [since, until]
+    (store/rollup_days.py: N + 1 day documents per hosting type, never an app)."""
+    labels = rollup_days.labels(since, until)
+    total = 0
+    for item in _hostings(hosting):
+        keys = [rollup_days.key(item, label) for label in labels]
+        docs = await _docs(db, rollups.DAYS, keys)
+        by_label = {label: docs[k] for label, k in zip(labels, keys, strict=True) if k in docs}
+        total += rollup_days.count(by_label, since, until, labels)
+    return total
 
 
-async def verify(db: Database) -> list[str]:
-    """Apply what is pending, then compare the rollups with a direct aggregation; returns the
-    differences (empty: exact)."""
-    await rollups.drain_all(db, limit=None)
-    return (await stored(db)).differences(await direct(db))
+def contact_risk_filter(risk: str) -> Document:
+    """A filter on apps for a person-derived risk (``inactive_contact``,
+    ``contact_without_mendix_id``) from the state each app carries (index
+    ``contact_risks``); equal to the direct filter once the writes' follow-ups ran (the
+    writer's own request runs them before it answers)."""
+    if risk not in rollups.PERSON_RISKS:
+        raise ValueError(f"{risk!r} does not depend on people")
+    return {f"{rollups.CONTACT_RISKS}.risks": risk}
 
 
-async def rebuild(db: Database) -> None:
-    """Recompute every counter from the apps (one read of each, their contributions summed).
-    Run it while no app changes (after bulk loads, or to repair drift ``verify`` found): a
-    change made meanwhile may be lost or doubled."""
-    await db[rollups.APPS].update_many(
-        {f"{rollups.PENDING}._id": {"$exists": True}}, {"$unset": {rollups.PENDING: ""}}
-    )
-    total: dict[str, dict[Any, dict[str, int]]] = {}
-    fields = {"hosting", "status", "technical_contact_ids", "licenses", "environments", "grants"}
-    for doc in await _every_app(db, fields):
-        part = rollups.increments({"after": rollups.contribution(_typed(doc))})
-        for name, keys in part.items():
-            mine = total.setdefault(name, {})
-            for key, inc in keys.items():
-                cell = mine.setdefault(key, {})
-                for counter, value in inc.items():
-                    cell[counter] = cell.get(counter, 0) + value
-    for name in (rollups.COUNTERS, rollups.LOADS, rollups.MONTHS):
-        await db[name].delete_many({})
-        docs = [{"_id": key, **value, "recent": []} for key, value in total.get(name, {}).items()]
-        await bulk.insert_trusted(db[name], docs)  # emptied just now: every _id is new
-        mock = mongomock_collection(db[name])
-        if mock is not None:
-            rollup_index.forget(mock)
-
-
-async def _every_app(db: Database, fields: set[str]) -> list[Document]:
-    apps = db[rollups.APPS]
-    mock = mongomock_collection(apps)
-    if mock is not None:  # the engine's own documents, read, never changed or kept
-        return list(mock._store.documents)
-    return list(await apps.find({}, dict.fromkeys(fields, 1)).to_list(None))
-
-
-def _typed(doc: Document) -> AppRecord:
-    return AppRecord.model_validate(
-        {"name": "", "subdomain": "", "member_ids": [], "ordered_at": _EPOCH, "version": 0, **doc}
-    )
-
-
-_EPOCH = datetime(2000, 1, 1)
+# checking and rebuilding (store/rollup_check.py), here for the callers that import them
+Figures = rollup_check.Figures
+direct = rollup_check.direct
+stored = rollup_check.stored
+verify = rollup_check.verify
+rebuild = rollup_check.rebuild

@@ -32,7 +32,7 @@ from bson import ObjectId
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import DuplicateKeyError
 
-from store import rollup_index
+from store import rollup_days, rollup_index
 from store.apps import AppRecord, AppStatus, Hosting
 from store.cloud import EnvironmentRight
 from store.db import Database, Document, mongomock_collection
@@ -42,10 +42,17 @@ LOADS = "rollup_loads"
 MONTHS = "rollup_months"
 APPS = "apps"
 PENDING = "rollup_pending"
+PEOPLE = "people"
+CONTACT_RISKS = "contact_risks"  # the person-derived risks counted for an app
 RECENT = 1000
 
+DAYS = rollup_days.DAYS
 # at-risk reports decided by the app document alone (store/risks.py filters)
 APP_RISKS = ("cloud_without_alerts", "foreign_manage_permissions")
+# at-risk reports that depend on the technical contacts' person documents
+# (store/rollup_people.py keeps them in the app document, ``contact_risks``)
+PERSON_RISKS = ("inactive_contact", "contact_without_mendix_id")
+COLLECTIONS = (COUNTERS, LOADS, MONTHS, DAYS)
 LOAD_FIELDS = ("app_count", "mendix_cloud_count", "on_premises_count", "ordered_count")
 
 
@@ -54,6 +61,8 @@ async def ensure_indexes(db: Database) -> None:
         [("app_count", DESCENDING), ("_id", ASCENDING)], name="app_count_desc"
     )
     await db[APPS].create_index([(f"{PENDING}._id", ASCENDING)], name=PENDING, sparse=True)
+    await db[PEOPLE].create_index([(f"{PENDING}._id", ASCENDING)], name=PENDING, sparse=True)
+    await db[APPS].create_index([(f"{CONTACT_RISKS}.risks", ASCENDING)], name=CONTACT_RISKS)
 
 
 # --- what one app contributes ---------------------------------------------------------------
@@ -89,6 +98,7 @@ def contribution(app: AppRecord | None) -> Document | None:
         "status": app.status.value,
         "contacts": list(app.technical_contact_ids),
         "months": sorted(item.expires_at.strftime("%Y-%m") for item in app.licenses),
+        "expiries": sorted(rollup_days.ms(item.expires_at) for item in app.licenses),
         "risks": [name for name, test in risks.items() if test(app)],
     }
 
@@ -108,18 +118,27 @@ def entry(before: AppRecord | None, after: AppRecord | None) -> Document | None:
 Increments = dict[str, dict[Any, dict[str, int]]]
 
 
+def risk_key(risk: str, hosting: str) -> str:
+    return f"risk:{risk}:{hosting}"
+
+
 def _add(into: Increments, part: Document | None, sign: int) -> None:
+    """Add (sign 1) or take away (-1) one contribution: an app's (:func:`contribution`) or
+    its person-derived risks (``{hosting, person_risks}``, store/rollup_people.py)."""
     if part is None:
         return
     cells = into[COUNTERS]
-    cells.setdefault(f"summary:{part['hosting']}:{part['status']}", {}).setdefault("count", 0)
-    cells[f"summary:{part['hosting']}:{part['status']}"]["count"] += sign
-    for risk in part["risks"]:
-        cells.setdefault(f"risk:{risk}", {"count": 0})["count"] += sign
+    hosting = part["hosting"]
+    for risk in [*part.get("risks", ()), *part.get("person_risks", ())]:
+        cells.setdefault(risk_key(risk, hosting), {"count": 0})["count"] += sign
+    if "status" not in part:
+        return
+    cell = cells.setdefault(f"summary:{hosting}:{part['status']}", {"count": 0})
+    cell["count"] += sign
     load = {
         "app_count": 1,
-        "mendix_cloud_count": int(part["hosting"] == Hosting.MENDIX_CLOUD.value),
-        "on_premises_count": int(part["hosting"] == Hosting.ON_PREMISES.value),
+        "mendix_cloud_count": int(hosting == Hosting.MENDIX_CLOUD.value),
+        "on_premises_count": int(hosting == Hosting.ON_PREMISES.value),
         "ordered_count": int(part["status"] == AppStatus.ORDERED.value),
     }
     for person in part["contacts"]:
@@ -128,6 +147,7 @@ def _add(into: Increments, part: Document | None, sign: int) -> None:
             mine[name] += sign * value
     for month, count in Counter(part["months"]).items():
         into[MONTHS].setdefault(month, {"count": 0})["count"] += sign * count
+    rollup_days.add(into[DAYS], hosting, part.get("expiries", ()), sign)
 
 
 def increments(pending: Document) -> Increments:
@@ -164,24 +184,54 @@ async def apply(db: Database, pending: Document) -> None:
             await _bump(db, name, key, inc, pending["_id"])
 
 
+def _moves_contacts(pending: Document) -> bool:
+    """Whether an app entry changes what its person-derived risks depend on (the contacts)
+    or where they are counted (the hosting)."""
+    before, after = pending.get("before"), pending.get("after")
+    if before is None or after is None:
+        return before is not after
+    if "contacts" not in before:  # a person-derived risks entry itself
+        return False
+    return before["contacts"] != after["contacts"] or before["hosting"] != after["hosting"]
+
+
 async def drain(db: Database, app_id: ObjectId) -> int:
-    """Apply and pull the app's pending rollup entries; returns how many. Idempotent."""
-    found = await db[APPS].find_one({"_id": app_id}, {PENDING: 1})
-    pending: list[Document] = list((found or {}).get(PENDING) or [])
-    for item in pending:
-        await apply(db, item)
-    if pending:
+    """Apply and pull the app's pending rollup entries; returns how many. Idempotent.
+
+    An entry that changes the app's technical contacts (or hosting) first brings the app's
+    person-derived risks up to date (store/rollup_people.py ``reconcile``, which pushes its
+    own entry), before it is pulled: a crash in between leaves it pending, so it runs again.
+    """
+    from store import rollup_people  # it builds on this module
+
+    applied = 0
+    for _ in range(_ROUNDS):
+        found = await db[APPS].find_one({"_id": app_id}, {PENDING: 1})
+        pending: list[Document] = list((found or {}).get(PENDING) or [])
+        if not pending:
+            break
+        for item in pending:
+            await apply(db, item)
+        if any(_moves_contacts(item) for item in pending):
+            await rollup_people.reconcile(db, app_id)
         ids = [item["_id"] for item in pending]
         await db[APPS].update_one({"_id": app_id}, {"$pull": {PENDING: {"_id": {"$in": ids}}}})
-    return len(pending)
+        applied += len(pending)
+    return applied
+
+
+_ROUNDS = 5
 
 
 async def drain_all(db: Database, limit: int | None = 1000) -> int:
-    """Drain every app left with pending entries (after a crash); returns entries applied."""
+    """Drain every app left with pending entries, and finish every person change whose
+    follow-up was left (after a crash); returns entries applied plus people finished."""
+    from store import rollup_people
+
+    done = await rollup_people.finish_all(db, limit)
     cursor = db[APPS].find({f"{PENDING}._id": {"$exists": True}}, {"_id": 1})
     if limit is not None:
         cursor = cursor.limit(limit)
-    applied = 0
     for doc in await cursor.to_list(None):
-        applied += await drain(db, doc["_id"])
-    return applied
+        done += await drain(db, doc["_id"])
+    return done

@@ -42,3 +42,30 @@ def test_verify_finds_drift_and_rebuild_repairs_it(
     assert "summary:" in out and out.strip().endswith("Rollups differ from the apps")
     assert main(["rollups", "rebuild"]) == 0
     assert main(["rollups", "verify"]) == 0
+
+
+async def _spoil_risks(path: Path) -> None:
+    """Change people and day counters behind the store's back (as a restore or a hand edit
+    would): their apps' at-risk counts no longer match."""
+    store = await connect(None, data_file=path)
+    try:
+        await store.db["people"].update_many({}, {"$set": {"status": "INACTIVE"}})
+        await store.db[rollups.DAYS].update_many({}, {"$inc": {"prev.none": 1}})
+    finally:
+        await store.close()
+
+
+def test_verify_and_rebuild_cover_every_at_risk_count(
+    data_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["generate", "--apps", "40", "--seed", "4"]) == 0
+    assert main(["rollups", "verify"]) == 0
+    capsys.readouterr()
+
+    asyncio.run(_spoil_risks(data_file))
+    assert main(["rollups", "verify"]) == 1
+    out = capsys.readouterr().out
+    assert "rollups risk:inactive_contact:" in out
+    assert "rollup_days " in out and "contact_risks" in out
+    assert main(["rollups", "rebuild"]) == 0
+    assert main(["rollups", "verify"]) == 0

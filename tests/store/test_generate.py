@@ -9,9 +9,9 @@ import pytest
 
 from ownership.generate import Collision, generate
 from store import apps as app_store
+from store import licenses, reports, risks
 from store import people as people_store
-from store import reports, risks
-from store.apps import AppRecord
+from store.apps import NEXT_EXPIRY, AppRecord, next_expiry
 from store.people import PersonRecord
 from store.records import now
 
@@ -55,3 +55,13 @@ async def test_generating_twice_needs_another_seed(db: Any) -> None:
     assert await db[app_store.COLLECTION].count_documents({}) == before
     await generate(db, 30, seed=5)
     assert await db[app_store.COLLECTION].count_documents({}) == before + 30
+
+
+async def test_generated_apps_carry_their_next_license_expiry(db: Any) -> None:
+    """Like the use cases store it: the first read ordered by expiry has nothing to settle."""
+    await generate(db, 60, seed=6)
+    moment = now()
+    for doc in await db[app_store.COLLECTION].find().to_list(None):
+        expiries = [item["expires_at"] for item in doc.get("licenses", ())]
+        assert doc[NEXT_EXPIRY] == next_expiry(expiries, moment), doc["_id"]
+    assert await licenses.settle_next_expiries(db, moment) == 0
