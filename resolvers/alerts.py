@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import logging
 import math
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -50,10 +49,9 @@ from store.cloud import (
     rights_of,
 )
 from store.db import Database, Document
+from store.later import finish_now
 from store.pagination import Page, Window
 from store.people import PersonRecord, PersonStatus
-
-log = logging.getLogger(__name__)
 
 MONITORING = EnvironmentRight.ACCESS_TO_MONITORING
 MAX_RETRIES = 20
@@ -240,10 +238,10 @@ async def report_metrics(db: Database, node_app_id: ObjectId, data: dict[str, An
         else:
             fail(ErrorCode.CONCURRENT_CHANGE, "The status kept changing; report again")
     if raised.alerts:
-        try:
-            raised.events.extend(await alert_store.drain(db, app.id))
-        except Exception:  # raised either way: the periodic task records what is left
-            log.warning("Alerts of app %s left pending; the periodic task records them", app.id)
+        drained = await finish_now(
+            lambda: alert_store.drain(db, app.id), "Alerts of app %s left pending", app.id
+        )
+        raised.events.extend(drained or [])
     return raised
 
 

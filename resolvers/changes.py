@@ -10,7 +10,6 @@ and the change is tried again on the fresh state.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,9 +22,8 @@ from store import audit as audit_store
 from store.apps import AppRecord, AppStatus, Change, Hosting, Write
 from store.audit import AuditAction
 from store.db import Database, Document
+from store.later import finish_now
 from store.people import PersonRecord
-
-log = logging.getLogger(__name__)
 
 # Which stored fields each action changes; the audit event records them before and after.
 AUDITED = {
@@ -158,10 +156,11 @@ async def explain(
 async def finish(db: Database, app_id: ObjectId) -> None:
     """Move the change's events into the audit trail now. Committed either way: if this
     fails, the events stay pending (and readable) until the periodic task moves them."""
-    try:
-        await audit_store.drain(db, app_store.COLLECTION, app_id)
-    except Exception:
-        log.warning("Audit events of app %s left pending; the periodic task drains them", app_id)
+    await finish_now(
+        lambda: audit_store.drain(db, app_store.COLLECTION, app_id),
+        "Audit events of app %s left pending",
+        app_id,
+    )
 
 
 def error(code: ErrorCode, message: str, field: str = "personId") -> UserError:

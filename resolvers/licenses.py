@@ -8,7 +8,6 @@ commercial agreement with Mendix.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -28,6 +27,7 @@ from store import people as people_store
 from store.apps import AppRecord, Change, LicenseRecord, Write
 from store.audit import AuditAction
 from store.db import Database
+from store.later import finish_now
 from store.licenses import ExpansionRequestRecord, license_of
 from store.notifications import NotificationKind
 from store.pagination import Page, Window
@@ -36,7 +36,6 @@ from store.people import PersonRecord
 LicenseId = Annotated[
     str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 ]
-log = logging.getLogger(__name__)
 
 Plan = Annotated[str, Field(min_length=1, max_length=100)]
 Users = Annotated[int, Field(ge=0, le=10_000_000)]
@@ -293,10 +292,11 @@ async def request_expansion(
             )
         ],
     )
-    try:
-        await license_store.drain_expansion(db, request.id)
-    except Exception:  # recorded either way: the periodic task queues and moves what is left
-        log.warning("Expansion request %s left its email or event pending", request.id)
+    await finish_now(
+        lambda: license_store.drain_expansion(db, request.id),
+        "Expansion request %s left its email or event pending",
+        request.id,
+    )
     return request
 
 

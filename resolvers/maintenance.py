@@ -3,7 +3,6 @@ or a list; each technical contact of an affected app gets one email per window."
 
 from __future__ import annotations
 
-import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -20,12 +19,11 @@ from store import maintenance as maintenance_store
 from store.apps import AppRecord, Hosting
 from store.audit import AuditAction
 from store.db import Database
+from store.later import finish_now
 from store.maintenance import MaintenanceWindowRecord
 from store.pagination import Page, Window
 from store.people import PersonRecord
 from store.records import now
-
-log = logging.getLogger(__name__)
 
 MAX_APPS = 100
 
@@ -108,12 +106,18 @@ async def post_window(
             )
         ],
     )
-    try:  # posted either way: the periodic task moves the event and sends what is left
-        await audit_store.drain(db, maintenance_store.COLLECTION, stored.id)
-        await notify_maintenance(db, stored)
-    except Exception:
-        log.warning("Maintenance window %s left its event or emails pending", stored.id)
+    await finish_now(
+        lambda: _announce(db, stored),
+        "Maintenance window %s left its event or emails pending",
+        stored.id,
+    )
     return (await maintenance_store.get_windows(db, [stored.id]))[0] or stored
+
+
+async def _announce(db: Database, window: MaintenanceWindowRecord) -> None:
+    """Move the posted window's event into the trail and email its apps' contacts."""
+    await audit_store.drain(db, maintenance_store.COLLECTION, window.id)
+    await notify_maintenance(db, window)
 
 
 def _refusal(index: int, app: AppRecord | None) -> UserError:

@@ -10,7 +10,6 @@ store/app_rules.py; ``store.apps`` re-exports both.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -31,9 +30,8 @@ from store.app_records import (
     Write,
 )
 from store.db import Database, Document
+from store.later import finish_now
 from store.records import now
-
-log = logging.getLogger(__name__)
 
 
 def _apps(db: Database) -> Any:
@@ -142,10 +140,9 @@ def _with_rollup(update: Document, before: AppRecord, after: AppRecord) -> Docum
 async def _drain_rollups(db: Database, app_id: ObjectId) -> None:
     from store import rollups
 
-    try:
-        await rollups.drain(db, app_id)
-    except Exception:  # committed either way: the periodic task applies it
-        log.warning("Rollup delta of app %s left pending; the periodic task applies it", app_id)
+    await finish_now(
+        lambda: rollups.drain(db, app_id), "Rollup delta of app %s left pending", app_id
+    )
 
 
 async def _apply_recorded(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Callable
 from enum import StrEnum
@@ -15,10 +14,9 @@ from pymongo.errors import DuplicateKeyError
 from store import rollup_people, roster
 from store.db import Database, Document
 from store.embedded import mock_stored_many
+from store.later import finish_now
 from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
-
-log = logging.getLogger(__name__)
 
 COLLECTION = "people"
 PENDING = "pending_events"  # audit events written with the change (store/audit.py drains)
@@ -165,10 +163,11 @@ def _with_events(update: Document, events: list[Document] | None) -> Document:
 
 
 async def _follow_up(db: Database, person_id: ObjectId) -> None:
-    try:
-        await rollup_people.follow_person(db, person_id)
-    except Exception:  # committed either way: the periodic task finishes it
-        log.warning("Follow-up of person %s left pending; the periodic task runs it", person_id)
+    await finish_now(
+        lambda: rollup_people.follow_person(db, person_id),
+        "Follow-up of person %s left pending",
+        person_id,
+    )
 
 
 async def set_status(
