@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -93,40 +91,8 @@ def cpu_ns(pid: int) -> int:
     return total
 
 
-def _load(port: int, token: str, body: str, seconds: float) -> int:
-    """Requests answered in ``seconds`` by 10 keep-alive connections (wrk, else httpx)."""
-    url = f"http://127.0.0.1:{port}/graphql"
-    if shutil.which("wrk"):
-        script = f"/tmp/bench-protection-{os.getpid()}.lua"
-        with open(script, "w") as handle:
-            handle.write(
-                'wrk.method = "POST"\n'
-                f"wrk.body = {json.dumps(body)}\n"
-                'wrk.headers["Content-Type"] = "application/json"\n'
-                f'wrk.headers["Authorization"] = "Bearer {token}"\n'
-            )
-        out = subprocess.run(
-            ["wrk", "-t1", "-c10", f"-d{seconds:g}s", "--timeout", "120s", "-s", script, url],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-        if "Non-2xx" in out:
-            raise RuntimeError(out)
-        match = re.search(r"(\d+) requests in", out)
-        assert match is not None, out
-        return int(match.group(1))
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.load", url, token, body, str(seconds)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return round(float(out.strip()) * seconds)
-
-
 def overhead(size: int, seconds: float, port: int, rounds: int = 5) -> None:
-    from bench.reads import wait_ready
+    from bench.reads import http_requests, wait_ready
 
     servers = {}
     try:
@@ -142,7 +108,7 @@ def overhead(size: int, seconds: float, port: int, rounds: int = 5) -> None:
                 for label, _protection, _log in turn:
                     server, server_port, token = servers[label]
                     before = cpu_ns(server.pid)
-                    done = _load(server_port, token, body, seconds if round_ else 1)
+                    done, _ = http_requests(server_port, token, body, seconds if round_ else 1)
                     spent = cpu_ns(server.pid) - before
                     if round_:
                         runs.setdefault((query, label), []).append(

@@ -26,6 +26,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -463,10 +464,12 @@ def wait_ready(server: subprocess.Popen[str], port: int) -> str:
     raise RuntimeError("server did not start")
 
 
-def http_load(port: int, token: str, body: str, seconds: float) -> float:
+def http_requests(port: int, token: str, body: str, seconds: float) -> tuple[int, float]:
+    """POST ``body`` for ``seconds`` over 10 keep-alive connections (wrk, else httpx from
+    bench.load): (requests answered, requests per second)."""
     url = f"http://127.0.0.1:{port}/graphql"
     if shutil.which("wrk"):
-        script = f"/tmp/bench-reads-{os.getpid()}.lua"
+        script = f"/tmp/bench-http-{os.getpid()}.lua"
         with open(script, "w") as handle:
             handle.write(
                 'wrk.method = "POST"\n'
@@ -475,21 +478,30 @@ def http_load(port: int, token: str, body: str, seconds: float) -> float:
                 f'wrk.headers["Authorization"] = "Bearer {token}"\n'
             )
         out = subprocess.run(
-            ["wrk", "-t1", "-c10", f"-d{seconds:.0f}s", "--timeout", "120s", "-s", script, url],
+            ["wrk", "-t1", "-c10", f"-d{seconds:g}s", "--timeout", "120s", "-s", script, url],
             capture_output=True,
             text=True,
             check=True,
         ).stdout
         if "Non-2xx" in out:
             raise RuntimeError(out)
-        return float(next(line for line in out.splitlines() if "Requests/sec" in line).split()[-1])
+        count = re.search(r"(\d+) requests in", out)
+        assert count is not None, out
+        rate = next(line for line in out.splitlines() if "Requests/sec" in line).split()[-1]
+        return int(count.group(1)), float(rate)
     out = subprocess.run(
         [sys.executable, "-m", "bench.load", url, token, body, str(seconds)],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    return float(out.strip())
+    rate = float(out.strip())
+    return round(rate * seconds), rate
+
+
+def http_load(port: int, token: str, body: str, seconds: float) -> float:
+    """Requests per second (:func:`http_requests`)."""
+    return http_requests(port, token, body, seconds)[1]
 
 
 async def main(args: argparse.Namespace) -> None:
