@@ -74,7 +74,9 @@ async def app_connection(
     only the stored fields the selection needs."""
     ctx = info.context
     fields = connection_attributes(info, "App", AppRecord)
-    page = await app_views.list_apps(ctx.db, ctx.viewer, filter, window, fields, **fixed)
-    if not fixed:  # Support's at-risk totals from the rollups
-        page = await risk_totals.with_support_total(ctx.db, ctx.viewer, filter, page)
+    # Support's at-risk totals from the rollups (then the apps are not counted)
+    total = None if fixed else await risk_totals.support_total(ctx.db, ctx.viewer, filter)
+    page = await app_views.list_apps(
+        ctx.db, ctx.viewer, filter, window, fields, total=total, **fixed
+    )
     return connection(page)

@@ -122,10 +122,12 @@ async def list_apps(
     fields: Fields = None,
     *,
     also: list[Document] | None = None,
+    total: int | None = None,
     **fixed: Any,
 ) -> Page[AppRecord]:
-    """A page of the apps the viewer may see that match ``filters`` (and ``fixed``)."""
+    """A page of the apps the viewer may see that match ``filters`` (and ``fixed``);
+    ``total``: their number when the caller knows it (the rollups): then not counted."""
     query = await apps_filter(db, viewer, filters, also=also, **fixed)
     if window.order.key == NEXT_EXPIRY:
         await license_store.settle_next_expiries(db, now())
-    return await app_store.list_apps(db, query, window, fields)
+    return await app_store.list_apps(db, query, window, fields, total)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
@@ -133,10 +133,12 @@ MAX_MONTHS = 120
 async def apps_at_risk(
     db: Database, viewer: PersonRecord, risk: str, filters: dict[str, Any], window: Window
 ) -> Page[AppRecord]:
-    """Visible apps at ``risk`` (a key of store.reports.RISKS), narrowed by the apps filter."""
+    """Visible apps at ``risk`` (a key of store.reports.RISKS), narrowed by the apps filter.
+    Support's ``totalCount`` from the rollups where they answer (resolvers/risk_totals.py):
+    then the apps are not counted."""
+    total = await risk_totals.support_total(db, viewer, filters, risk)
     condition = await report_store.RISKS[risk](db)
-    page = await app_views.list_apps(db, viewer, filters, window, also=[condition])
-    return _with_total(page, await risk_totals.support_total(db, viewer, filters, risk))
+    return await app_views.list_apps(db, viewer, filters, window, also=[condition], total=total)
 
 
 async def apps_with_expiring_licenses(
@@ -145,16 +147,10 @@ async def apps_with_expiring_licenses(
     """Visible apps with a license expiring between now and ``days`` (1..3650) days ahead."""
     if not 1 <= days <= MAX_DAYS:
         fail(ErrorCode.INVALID_INPUT, f"`days` must be between 1 and {MAX_DAYS}", ["days"])
+    total = await risk_totals.support_total(db, viewer, filters, risk_totals.EXPIRING, days)
     since = now()
     risk = risk_store.expiring_licenses(since, since + timedelta(days=days))
-    page = await app_views.list_apps(db, viewer, filters, window, also=[risk])
-    total = await risk_totals.support_total(db, viewer, filters, risk_totals.EXPIRING, days)
-    return _with_total(page, total)
-
-
-def _with_total(page: Page[AppRecord], total: int | None) -> Page[AppRecord]:
-    """Support's ``totalCount`` from the rollups where they answer (resolvers/risk_totals.py)."""
-    return page if total is None else replace(page, total_count=total)
+    return await app_views.list_apps(db, viewer, filters, window, also=[risk], total=total)
 
 
 async def expiry_timeline(db: Database, viewer: PersonRecord, months: int) -> list[MonthCount]:

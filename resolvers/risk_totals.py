@@ -9,16 +9,15 @@ and the caller counts the matching apps in its own scope.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from resolvers.app_views import DEFAULT_EXPIRING_DAYS, RISK_FILTERS, AppRisk, AppsFilter
 from resolvers.inputs import parse
 from store import rollup_reads
-from store.apps import AppRecord, Hosting
+from store.apps import Hosting
 from store.db import Database
-from store.pagination import Page
 from store.people import PersonRecord
 from store.records import now
 
@@ -75,12 +74,3 @@ async def support_total(
         until = since + timedelta(days=ask.days)
         return await rollup_reads.expiring_count(db, since, until, ask.hosting)
     return await rollup_reads.risk_count(db, ask.risk, ask.hosting)
-
-
-async def with_support_total(
-    db: Database, viewer: PersonRecord, filters: Mapping[str, Any], page: Page[AppRecord]
-) -> Page[AppRecord]:
-    """``page`` (of the ``apps`` list under ``filters``) with Support's ``totalCount`` from
-    the rollups where they answer."""
-    total = await support_total(db, viewer, filters)
-    return page if total is None else replace(page, total_count=total)

@@ -197,12 +197,18 @@ def apps_query(
 
 
 async def list_apps(
-    db: Database, query: Document, window: Window, fields: Fields = None
+    db: Database,
+    query: Document,
+    window: Window,
+    fields: Fields = None,
+    total: int | None = None,
 ) -> Page[AppRecord]:
+    """A page of the apps matching ``query``; ``total``: their number, when known (then
+    not counted)."""
     projection, cls = _reading(fields)
     apps = _apps(db)
     memory = embedded_index.pager(apps)
-    return await paginate(apps, query, window, cls.model_validate, projection, memory)
+    return await paginate(apps, query, window, cls.model_validate, projection, memory, total)
 
 
 async def people_on_apps(db: Database, scope: Document) -> list[ObjectId]:

@@ -28,7 +28,7 @@ indexes (store/indexes.py and each module's ``ensure_indexes``) serve the same q
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -41,7 +41,7 @@ from sortedcontainers import SortedList
 
 from store.db import Document
 from store.embedded import mongomock_collection, unwatch, watch
-from store.pagination import Memory, Seek, Window, bounds, comparable, from_memory
+from store.pagination import Memory, Seek, Window, comparable
 
 Keys = set[Any] | frozenset[Any]
 Plan = tuple[Keys | None, bool]  # (candidate keys, None = every document; exact)
@@ -51,10 +51,11 @@ _HASHED = (ObjectId, str)  # values equality on which is equality of Python valu
 
 @dataclass(frozen=True)
 class Spec:
-    keyed: tuple[str, ...]
+    keyed: tuple[str, ...]  # top-level fields, or ``a.b`` (a dict, or a list of dicts)
     ordered: tuple[str, ...] = ()
     expiries: bool = False
-    flagged: bool = False
+    flagged: bool = False  # the at-risk filters of the app document alone
+    pending: bool = False  # documents with rollup entries or follow-ups pending
 
 
 SPECS = {
@@ -66,24 +67,35 @@ SPECS = {
             "hosting",
             "status",
             "subdomain",  # its unique index's check (store/embedded.py)
+            "contact_risks.risks",  # person-derived risks (store/rollup_people.py)
         ),
         ordered=("name", "ordered_at", "delivered_at", "next_license_expiry"),
         expiries=True,
         flagged=True,
+        pending=True,
     ),
-    "people": Spec(keyed=("status", "mendix_id", "email")),
+    "people": Spec(keyed=("status", "mendix_id", "email"), pending=True),
 }
 
+Quick = Callable[[Document], bool]  # False: the document can't match the flag's filter
 
-def _flag_filters() -> dict[str, Document]:
-    from store import risks  # it builds on store/apps.py, which builds on this module
 
-    filters = {
-        "cloud_without_alerts": risks.cloud_without_alerts(),
-        "foreign_manage_permissions": risks.foreign_manage_permissions(),
-    }
-    patched = {name: helpers.patch_datetime_awareness_in_document(f) for name, f in filters.items()}
-    return {name: (f, _necessary(f)) for name, f in patched.items()}
+def _flag_filters(spec: Spec) -> dict[str, tuple[Document, Quick]]:
+    # they build on store/apps.py, which builds on this module
+    from store import risks, rollups
+
+    filters: dict[str, tuple[Document, Quick]] = {}
+    if spec.flagged:
+        for name, query in (
+            ("cloud_without_alerts", risks.cloud_without_alerts()),
+            ("foreign_manage_permissions", risks.foreign_manage_permissions()),
+        ):
+            patched = helpers.patch_datetime_awareness_in_document(query)
+            needs = _necessary(patched)
+            filters[name] = (patched, lambda doc, n=needs: all(_holds(doc, p, v) for p, v in n))
+    if spec.pending:
+        filters["pending"] = (rollups.pending_filter(), lambda doc: bool(doc.get(rollups.PENDING)))
+    return filters
 
 
 def _necessary(query: Document) -> list[tuple[list[str], str]]:
@@ -107,7 +119,15 @@ def _holds(doc: Document, path: list[str], value: str) -> bool:
 
 
 def _values(doc: Document, name: str) -> Iterator[Any]:
-    """The values a query ``{name: value}`` can match, of the indexed kinds (None: missing)."""
+    """The values a query ``{name: value}`` can match, of the indexed kinds (None: missing;
+    never for a dotted ``name``, whose null equality the index does not answer)."""
+    head, _, rest = name.partition(".")
+    if rest:
+        found = doc.get(head)
+        for item in found if isinstance(found, list) else [found]:
+            if isinstance(item, dict):
+                yield from (value for value in _values(item, rest) if value is not None)
+        return
     value = doc.get(name)
     if isinstance(value, list):
         for item in value:
@@ -140,7 +160,7 @@ class Index:
         self.orders: dict[str | None, SortedList] = {None: SortedList()}
         self.orders.update({name: SortedList() for name in spec.ordered})
         self.expiries = SortedList()
-        self.flag_filters = _flag_filters() if spec.flagged else {}
+        self.flag_filters = _flag_filters(spec)
         self.flagged: dict[str, set[Any]] = {name: set() for name in self.flag_filters}
         self.entries: dict[Any, _Entry] = {}
         self.odd: set[Any] = set()  # keys that are not ObjectIds: the index then steps aside
@@ -197,8 +217,8 @@ class Index:
                     entry.expiries.append((moment, key))
         entry.flags = [
             name
-            for name, (f, needs) in self.flag_filters.items()
-            if all(_holds(doc, path, value) for path, value in needs) and filter_applies(f, doc)
+            for name, (f, quick) in self.flag_filters.items()
+            if quick(doc) and filter_applies(f, doc)
         ]
         return entry
 
@@ -228,18 +248,30 @@ class Index:
     def plan(self, query: Document) -> Plan:
         """Keys that may match ``query`` (a patched filter: naive datetimes), and whether
         exactly those match."""
+        return self.finish(*self.split(query))
+
+    def split(self, query: Document) -> tuple[list[Plan], list[tuple[str, Any]]]:
+        """The plans of ``query``'s conditions that must all hold, and its *broad* leaves
+        (conditions that may hold for many keys), not read yet: :meth:`finish` reads them,
+        store/embedded_pages.py may test them on each key of a walk instead."""
         flagged = self._flagged(query)
         if flagged is not None:
-            return flagged
+            return [flagged], []
         parts: list[Plan] = []
-        broad: list[tuple[str, Any]] = []  # leaves that may hold many keys: after the rest
+        broad: list[tuple[str, Any]] = []
         self._conjuncts(query, parts, broad)
-        narrow = _intersection(parts)[0] if parts else None
+        return parts, broad
+
+    def finish(self, parts: list[Plan], broad: list[tuple[str, Any]]) -> Plan:
+        """The plan of :meth:`split`'s conditions: the broad leaves tested on the others'
+        candidates when those are few, else read whole."""
+        parts = list(parts)
+        narrow = intersection(parts)[0] if parts else None
         for name, condition in broad:
-            few = narrow is not None and len(narrow) <= _FEW
+            few = narrow is not None and len(narrow) <= FEW
             within = self._within(name, condition, narrow) if few and narrow is not None else None
             parts.append(within or self._leaf(name, condition))
-        return _intersection(parts)
+        return intersection(parts)
 
     def _flagged(self, query: Document) -> Plan | None:
         for name, (flagged, _) in self.flag_filters.items():
@@ -264,37 +296,56 @@ class Index:
             else:
                 parts.append(self._leaf(name, condition))
 
+    def _keyed_values(self, name: str, condition: Any) -> list[Any] | None:
+        """The values of an equality on an indexed field that the index answers exactly."""
+        values = _equal_to(condition) if name in self.keyed else None
+        if values is not None and "." in name and None in values:
+            return None  # null on a nested field: missing parents too; not indexed
+        return values
+
     def _broad(self, name: str, condition: Any) -> bool:
-        values = _equal_to(condition)
-        if name in self.keyed and values is not None:
+        values = self._keyed_values(name, condition)
+        if values is not None:
             return len(values) > _FEW_VALUES
         return name == "licenses" or name in self.spec.ordered
 
-    def _within(self, name: str, condition: Any, keys: Keys) -> Plan | None:
-        """A broad leaf's plan among ``keys`` (few), each tested by its entry."""
-        values = _equal_to(condition)
-        if name in self.keyed and values is not None:
+    def test(self, name: str, condition: Any) -> tuple[EntryTest, int] | None:
+        """A broad leaf as an exact test of one key's entry, and at most how many keys
+        pass it; None where the entry can't tell."""
+        values = self._keyed_values(name, condition)
+        if values is not None:
             wanted = frozenset(values)
-            found = {
-                key
-                for key in keys
-                if any(field == name and v in wanted for field, v in self.entries[key].keyed)
-            }
-            return found, True
+            postings = self.keyed[name]
+            most = sum(len(postings.get(value, _EMPTY)) for value in wanted)
+            return (
+                lambda entry: any(f == name and v in wanted for f, v in entry.keyed),
+                most,
+            )
         expiry = self._expiry_range(name, condition)
         if expiry is not None:
             (low, above), (high, below) = expiry
-            found = {
-                key
-                for key in keys
-                if any(
+            sorted_ = self.expiries
+            start = sorted_.bisect_right((low, _LAST)) if above else sorted_.bisect_left((low,))
+            stop = sorted_.bisect_left((high,)) if below else sorted_.bisect_right((high, _LAST))
+
+            def within(entry: _Entry) -> bool:
+                return any(
                     (low < moment if above else low <= moment)
                     and (moment < high if below else moment <= high)
-                    for moment, _ in self.entries[key].expiries
+                    for moment, _ in entry.expiries
                 )
-            }
-            return found, True
+
+            return within, max(stop - start, 0)
         return None
+
+    def _within(self, name: str, condition: Any, keys: Keys) -> Plan | None:
+        """A broad leaf's plan among ``keys`` (few), each tested by its entry."""
+        found = self.test(name, condition)
+        if found is None:
+            return None
+        test, _ = found
+        entries = self.entries
+        return {key for key in keys if test(entries[key])}, True
 
     def _expiry_range(self, name: str, condition: Any) -> tuple[Bound, Bound] | None:
         if name != "licenses" or not self.spec.expiries or not isinstance(condition, dict):
@@ -308,7 +359,8 @@ class Index:
         values = _equal_to(condition)
         if name == "_id" and values is not None and None not in values:
             return {value for value in values if value in self.entries}, True
-        if name in self.keyed and values is not None:
+        values = self._keyed_values(name, condition)
+        if values is not None:
             postings = self.keyed[name]  # null: missing, null or an array holding null
             return _union([(postings.get(value, _EMPTY), True) for value in values])
         expiry = self._expiry_range(name, condition)
@@ -340,48 +392,10 @@ class Index:
         found = [docs[key] for key in keys]
         return found if exact else [doc for doc in found if filter_applies(query, doc)]
 
-    def page(
-        self, query: Document, window: Window, backwards: bool, limit: int
-    ) -> tuple[list[Document], int] | None:
-        """Up to ``limit + 1`` documents from the page's start (as pagination's scan) and
-        the total; None when the order is not kept here."""
-        order = window.order
-        if order.ranks is not None or order.key not in self.orders:
-            return None
-        keys, exact = self.plan(query)
-        docs = self.documents
-        if keys is not None and len(keys) * 16 <= len(docs):  # few: sort them
-            found = {key: docs[key] for key in keys}
-            if not exact:
-                found = {key: doc for key, doc in found.items() if filter_applies(query, doc)}
-            return from_memory(found, window, order, backwards, limit), len(found)
-        low, high = bounds(window, order)
-        walk = self.orders[order.key].irange(
-            None if low is None else comparable(low),
-            None if high is None else comparable(high),
-            inclusive=(False, False),
-            reverse=backwards != order.descending,
-        )
-        page: list[Document] = []
-        for position in walk:
-            key = position[-1]
-            if keys is not None and key not in keys:
-                continue
-            doc = docs[key]
-            if exact or filter_applies(query, doc):
-                page.append(doc)
-                if len(page) > limit:
-                    break
-        if exact:
-            total = len(docs) if keys is None else len(keys)
-        else:
-            among = docs.values() if keys is None else (docs[key] for key in keys)
-            total = sum(1 for doc in among if filter_applies(query, doc))
-        return page, total
 
-
+EntryTest = Callable[[_Entry], bool]
 _LAST = ObjectId("f" * 24)  # no key is greater
-_FEW = 2000  # candidates few enough to test a broad leaf on one by one
+FEW = 2000  # candidates few enough to test a broad leaf on one by one
 _FEW_VALUES = 16  # an $in of more values is a broad leaf
 
 
@@ -442,7 +456,7 @@ def _union(plans: list[Plan]) -> Plan:
     return (sets[0] if len(sets) == 1 else set().union(*sets)), exact
 
 
-def _intersection(plans: list[Plan]) -> Plan:
+def intersection(plans: list[Plan]) -> Plan:
     exact = all(flag for _, flag in plans)
     known = sorted((keys for keys, _ in plans if keys is not None), key=len)
     if not known:
@@ -499,10 +513,12 @@ def pager(collection: Any) -> Memory | None:
         return None
 
     def page(
-        query: Document, window: Window, backwards: bool, limit: int
-    ) -> tuple[list[Document], int] | None:
+        query: Document, window: Window, backwards: bool, limit: int, count: bool
+    ) -> tuple[list[Document], int | None] | None:
+        from store import embedded_pages  # it builds on this module
+
         patched = helpers.patch_datetime_awareness_in_document(query)
-        return index.page(patched, window, backwards, limit)
+        return embedded_pages.page(index, patched, window, backwards, limit, count)
 
     return page
 

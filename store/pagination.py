@@ -123,9 +123,9 @@ def bounds(window: Window, order: Order) -> tuple[Any, Any]:
     return window.after, window.before
 
 
-# (query, window, backwards, limit) -> up to limit + 1 documents from the page's start in
-# scan order, and the total; None where it can't tell
-Memory = Callable[[Document, Window, bool, int], tuple[list[Document], int] | None]
+# (query, window, backwards, limit, count) -> up to limit + 1 documents from the page's start
+# in scan order, and the total (None unless count); None where it can't tell
+Memory = Callable[[Document, Window, bool, int, bool], tuple[list[Document], int | None] | None]
 
 
 async def paginate(
@@ -135,27 +135,32 @@ async def paginate(
     parse: Any,
     projection: Document | None = None,
     memory: Memory | None = None,
+    total: int | None = None,
 ) -> Page[Any]:
     """Read one page of ``collection`` matching ``query`` in ``window.order``. ``memory``:
     the embedded engine's index of the collection (store/embedded_index.py), which reads
-    the page and its total where it can."""
+    the page and its total where it can. ``total``: the number of matching documents when
+    the caller knows it already (Support's at-risk totals, from the rollups): not counted."""
     order = window.order
     backwards = window.last is not None and window.first is None
     limit = window.last if backwards else window.first
     assert limit is not None
-    indexed = memory(query, window, backwards, limit) if memory is not None else None
+    count = total is None
+    indexed = memory(query, window, backwards, limit, count) if memory is not None else None
     matching = mock_matching(collection, query) if indexed is None else None
     if indexed is not None:
-        docs, total = indexed
+        docs, counted = indexed
     elif matching is not None:
         docs = from_memory(matching, window, order, backwards, limit)
-        total = len(matching)
+        counted = len(matching)
     else:
         if projection is not None and order.key is not None:
             projection = {**projection, order.key: 1}
         ascending = backwards == order.descending
         docs = await _scan(collection, query, window, order, ascending, limit + 1, projection)
-        total = await collection.count_documents(query)
+        counted = await collection.count_documents(query) if count else None
+    total = counted if total is None else total
+    assert total is not None
     more = len(docs) > limit
     docs = docs[:limit]
     if backwards:

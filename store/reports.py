@@ -23,7 +23,7 @@ from pymongo import ASCENDING
 
 from store import apps as app_store
 from store import people as people_store
-from store import risks
+from store import risks, rollup_people
 from store.apps import AppStatus, Hosting
 from store.db import Database, Document, aggregate, distinct, find_all
 from store.people import PersonStatus
@@ -162,7 +162,7 @@ async def contact_load(db: Database, scope: Document | None, person_id: ObjectId
     return ContactLoad.model_validate({**found, "_id": person_id})
 
 
-# --- apps at risk: each a filter document on apps, built from an indexed query on people ----
+# --- apps at risk: each a filter document on apps --------------------------------------------
 
 
 async def _people_ids(db: Database, query: Document) -> list[ObjectId]:
@@ -170,13 +170,14 @@ async def _people_ids(db: Database, query: Document) -> list[ObjectId]:
 
 
 async def inactive_contact(db: Database) -> Document:
-    """Apps whose technical contact (any of them) is INACTIVE."""
+    """Apps whose technical contact (any of them) is INACTIVE, from the people directly."""
     ids = await _people_ids(db, {"status": PersonStatus.INACTIVE.value})
     return {"technical_contact_ids": {"$in": ids}}
 
 
 async def contact_without_mendix_id(db: Database) -> Document:
-    """Apps with a technical contact who has no MendixID (the app can't be delivered, A3)."""
+    """Apps with a technical contact who has no MendixID (the app can't be delivered, A3),
+    from the people directly."""
     ids = await _people_ids(db, {"mendix_id": None})
     return {"technical_contact_ids": {"$in": ids}}
 
@@ -191,13 +192,31 @@ async def foreign_manage_permissions(db: Database) -> Document:
     return risks.foreign_manage_permissions()
 
 
+async def inactive_contact_carried(db: Database) -> Document:
+    """:func:`inactive_contact`, read on the state each app carries (store/rollup_people.py)."""
+    return await rollup_people.at_risk(db, "inactive_contact")
+
+
+async def contact_without_mendix_id_carried(db: Database) -> Document:
+    """:func:`contact_without_mendix_id`, read on the state each app carries."""
+    return await rollup_people.at_risk(db, "contact_without_mendix_id")
+
+
 RiskFilter = Callable[[Database], Awaitable[Document]]
 
-RISKS: dict[str, RiskFilter] = {
+# the direct filters (``rollups verify`` compares the rollups with them): the person-derived
+# ones read the ids of every such person, then test every app's contacts against them
+DIRECT: dict[str, RiskFilter] = {
     "inactive_contact": inactive_contact,
     "contact_without_mendix_id": contact_without_mendix_id,
     "cloud_without_alerts": cloud_without_alerts,
     "foreign_manage_permissions": foreign_manage_permissions,
+}
+# what the lists read: the same apps, the person-derived ones on the ``contact_risks`` index
+RISKS: dict[str, RiskFilter] = {
+    **DIRECT,
+    "inactive_contact": inactive_contact_carried,
+    "contact_without_mendix_id": contact_without_mendix_id_carried,
 }
 # licenses expiring within N days take an argument: store.risks.expiring_licenses
 

@@ -71,7 +71,7 @@ async def direct(db: Database) -> Figures:
     for row in await report_store.summary(db, None):
         cells[_cell(row.hosting, row.status)] = {"count": row.count}
     for risk in (*rollups.APP_RISKS, *rollups.PERSON_RISKS):
-        query = await report_store.RISKS[risk](db)
+        query = await report_store.DIRECT[risk](db)
         for hosting in Hosting:
             count = await _count(db, {"$and": [query, {"hosting": hosting.value}]})
             cells[rollups.risk_key(risk, hosting.value)] = {"count": count}

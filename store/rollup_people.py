@@ -32,7 +32,7 @@ from typing import Any
 from bson import ObjectId
 
 from store import rollups
-from store.db import Database, Document
+from store.db import Database, Document, find_all
 from store.embedded import mock_stored_many
 
 STATE = rollups.CONTACT_RISKS
@@ -104,6 +104,41 @@ async def reconcile(db: Database, app_id: ObjectId) -> bool:
         if (await apps.update_one(query, update)).matched_count:
             return True
     raise Contended(f"app {app_id}: person-derived risks not settled")
+
+
+# --- reading the apps at a person-derived risk ------------------------------------------------
+
+
+async def at_risk(db: Database, risk: str) -> Document:
+    """A filter on apps for a person-derived risk (``inactive_contact``,
+    ``contact_without_mendix_id``) that is exact now, read on the ``contact_risks`` index.
+
+    An app's stored state is right unless a follow-up is pending that may change it: the
+    app's own (``rollup_pending``: its contacts or hosting changed, or its state is being
+    replaced) or a contact's (a marker: their status or MendixID changed), until it is
+    pulled after the reconcile. Those apps (found on the sparse ``rollup_pending`` indexes;
+    normally none, as every write's follow-up runs before it answers) are decided from
+    their contacts' people now, as the direct filter (store/reports.py ``DIRECT``) does.
+    """
+    if risk not in rollups.PERSON_RISKS:
+        raise ValueError(f"{risk!r} does not depend on people")
+    carried: Document = {f"{STATE}.risks": risk}
+    fields = ["_id", "technical_contact_ids"]
+    apps = await find_all(db[rollups.APPS], rollups.pending_filter(), fields)
+    people = await find_all(db[rollups.PEOPLE], rollups.pending_filter(), ["_id"])
+    if people:
+        query = {"technical_contact_ids": {"$in": [doc["_id"] for doc in people]}}
+        apps += await find_all(db[rollups.APPS], query, fields)
+    if not apps:
+        return carried
+    unsettled = {doc["_id"]: list(doc.get("technical_contact_ids") or []) for doc in apps}
+    contacts = list({key: None for ids in unsettled.values() for key in ids})
+    found = dict(zip(contacts, await _people(db, contacts), strict=True))
+    now_at_risk = [
+        app for app, ids in unsettled.items() if risk in risks_of([found.get(key) for key in ids])
+    ]
+    settled = {"$and": [carried, {"_id": {"$nin": list(unsettled)}}]}
+    return {"$or": [settled, {"_id": {"$in": now_at_risk}}]}
 
 
 # --- the follow-up of a person's change --------------------------------------------------------

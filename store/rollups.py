@@ -56,6 +56,12 @@ COLLECTIONS = (COUNTERS, LOADS, MONTHS, DAYS)
 LOAD_FIELDS = ("app_count", "mendix_cloud_count", "on_premises_count", "ordered_count")
 
 
+def pending_filter() -> Document:
+    """Apps (or people) with rollup entries (follow-ups) not yet applied: indexed (sparse
+    ``rollup_pending`` here; on the embedded engine, store/embedded_index.py)."""
+    return {f"{PENDING}._id": {"$exists": True}}
+
+
 async def ensure_indexes(db: Database) -> None:
     await db[LOADS].create_index(
         [("app_count", DESCENDING), ("_id", ASCENDING)], name="app_count_desc"
