@@ -21,14 +21,16 @@ from bson import ObjectId
 from pymongo.errors import DuplicateKeyError
 
 from store import apps as app_store
-from store import embedded_index
+from store import embedded_index, embedded_pages, rollup_people, rollups
 from store import licenses as license_store
 from store import pagination as pagination_module
+from store import people as people_store
 from store import reports as report_store
 from store import risks as risk_store
 from store.apps import NEXT_EXPIRY, Hosting, LicenseRecord
 from store.db import connect
 from store.pagination import Order, Window
+from store.people import PersonStatus
 from store.records import now
 from tests.helpers import make_person
 
@@ -256,3 +258,80 @@ async def test_unique_subdomains_hold_when_the_index_checks_them(db: Any) -> Non
     for subdomain in ("same", "other"):
         page = await app_store.list_apps(db, {"subdomain": subdomain}, Window(first=5))
         assert page.total_count == 1
+
+
+async def _at_risk_world(db: Any, patch: pytest.MonkeyPatch) -> list[Any]:
+    """:func:`_world` with apps at every person-derived risk, one app whose rollup entry and
+    one person whose follow-up were left pending (a crash)."""
+    people = await _world(db)
+    await people_store.set_status(db, people[1].id, PersonStatus.INACTIVE)
+    late = await make_person(db, "late@x.example", "Late")  # no MendixID
+    keys = [doc["_id"] for doc in await db["apps"].find({}, {"_id": 1}).to_list(None)]
+    for key in keys[::3]:
+        await app_store.add_member(db, key, late.id)
+        app = await app_store.get_app(db, key)
+        if app is not None and app.hosting is Hosting.ON_PREMISES:
+            await app_store.add_technical_contact(db, key, late.id, has_mendix_id=False)
+    with patch.context() as crash:
+        crash.setattr(rollups, "drain", _left)
+        crash.setattr(rollup_people, "follow_person", _left)
+        await app_store.add_technical_contact(db, keys[2], people[1].id, has_mendix_id=True)
+        await people_store.set_status(db, people[2].id, PersonStatus.INACTIVE)
+    return [*people, late]
+
+
+async def _left(db: Any, key: ObjectId) -> int:
+    return 0
+
+
+async def _risk_reads(db: Any, people: list[Any]) -> list[Any]:
+    """Pages of the at-risk queries in every order, counted and not."""
+    queries = [
+        {"contact_risks.risks": "inactive_contact"},
+        {"contact_risks.risks": None},  # null on a nested field: not the index's
+        rollups.pending_filter(),
+        *[await report_store.RISKS[risk](db) for risk in report_store.RISKS],
+        app_store.apps_query(
+            hosting=[Hosting.ON_PREMISES],
+            also=[risk_store.expiring_licenses(now(), now() + timedelta(days=60))],
+        ),
+        {"technical_contact_ids": {"$in": [ObjectId() for _ in range(20)] + [people[0].id]}},
+        app_store.apps_query(
+            scope=app_store.visible_to(people[6].id),
+            also=[await report_store.RISKS["contact_without_mendix_id"](db)],
+        ),
+    ]
+    answers = []
+    for query in queries:
+        for order in ORDERS:
+            for total in (None, -1):  # -1: known to the caller, not counted
+                window = Window(first=3, order=order)
+                first = await app_store.list_apps(db, query, window, None, total)
+                answers.append(first)
+                if first.keys:
+                    window = Window(first=2, after=first.keys[-1], order=order)
+                    answers.append(await app_store.list_apps(db, query, window, None, total))
+                window = Window(last=2, order=order)
+                answers.append(await app_store.list_apps(db, query, window, None, total))
+    return answers
+
+
+@pytest.mark.parametrize("cost", [0, 1, 10**6])  # always sort, walk within a budget, walk
+async def test_at_risk_pages_walked_or_sorted_answer_like_a_scan(
+    db: Any, monkeypatch: pytest.MonkeyPatch, cost: int
+) -> None:
+    people = await _at_risk_world(db, monkeypatch)
+    for risk in ("inactive_contact", "contact_without_mendix_id"):
+        served = await _ids(db, await report_store.RISKS[risk](db))
+        assert served == await _ids(db, await report_store.DIRECT[risk](db))
+        assert served, risk
+    monkeypatch.setattr(embedded_pages, "SORT_COST", cost)
+    monkeypatch.setattr(embedded_pages, "_SLACK", 0 if cost == 1 else 64)
+    indexed = await _risk_reads(db, people)
+    with scanning(monkeypatch):
+        scanned = await _risk_reads(db, people)
+    assert indexed == scanned
+
+
+async def _ids(db: Any, query: dict[str, Any]) -> set[ObjectId]:
+    return {doc["_id"] for doc in await db["apps"].find(query, {"_id": 1}).to_list(None)}

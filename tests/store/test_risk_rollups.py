@@ -19,7 +19,8 @@ from store import people as people_store
 from store import reports as report_store
 from store import risks as risk_store
 from store import rollup_people, rollup_reads, rollups
-from store.apps import Hosting, LicenseRecord
+from store.apps import NEXT_EXPIRY, Hosting, LicenseRecord
+from store.pagination import Order, Window
 from store.people import PersonStatus
 from tests.helpers import make_person
 
@@ -32,7 +33,7 @@ class Crash(Exception):
 
 
 async def _direct(db: Any, risk: str, hosting: Hosting | None = None) -> int:
-    query = await report_store.RISKS[risk](db)
+    query = await report_store.DIRECT[risk](db)
     if hosting is not None:
         query = {"$and": [query, {"hosting": hosting.value}]}
     return int(await db[app_store.COLLECTION].count_documents(query))
@@ -47,6 +48,24 @@ async def _assert_counts_exact(db: Any) -> None:
             ), (risk, hosting)
         carried = rollup_reads.contact_risk_filter(risk)  # what the app documents carry
         assert await db[app_store.COLLECTION].count_documents(carried) == await _direct(db, risk)
+    await _assert_lists_exact(db)
+
+
+async def _ids(db: Any, query: dict[str, Any]) -> set[ObjectId]:
+    return {doc["_id"] for doc in await db[app_store.COLLECTION].find(query).to_list(None)}
+
+
+async def _assert_lists_exact(db: Any) -> None:
+    """The lists' filters (on the state the apps carry) find the apps the direct ones find,
+    also while follow-ups are pending; through a scan and through a page of the list."""
+    for risk in PERSON_RISKS:
+        direct = await _ids(db, await report_store.DIRECT[risk](db))
+        served = await report_store.RISKS[risk](db)
+        assert await _ids(db, served) == direct, risk
+        for order in (Order(), Order(NEXT_EXPIRY)):
+            page = await app_store.list_apps(db, served, Window(first=100, order=order))
+            assert {app.id for app in page.items} == direct, risk
+            assert page.total_count == len(direct)
 
 
 async def _world(
@@ -152,6 +171,7 @@ async def test_a_crash_between_a_person_write_and_its_follow_up_is_finished_once
     assert await rollup_reads.risk_count(db, "inactive_contact") != await _direct(
         db, "inactive_contact"
     ), "the crashes left counts behind"
+    await _assert_lists_exact(db)  # the lists are exact meanwhile
     await asyncio.gather(rollups.drain_all(db), rollups.drain_all(db))  # two periodic tasks
     await _assert_counts_exact(db)
     assert await rollup_people.finish_all(db) == 0
@@ -177,6 +197,7 @@ async def test_a_crash_between_a_contact_change_and_its_drain_is_finished_once(
         await _contact_change(db, random.Random(seed), rng.choice(ids), people)
         if seed % 5 == 0:  # people change meanwhile (their follow-ups can't drain either)
             await _person_change(db, random.Random(seed), rng.choice(people))
+    await _assert_lists_exact(db)  # every app is unsettled, the lists exact
     monkeypatch.setattr(rollups, "drain", drain)
     await asyncio.gather(rollups.drain_all(db), rollups.drain_all(db))
     await _assert_counts_exact(db)
