@@ -39,3 +39,8 @@ async def ensure_indexes(db: Database) -> None:
         [("hosting", ASCENDING), (apps.NEXT_EXPIRY, ASCENDING), ("_id", ASCENDING)],
         name="hosting_next_license_expiry",
     )
+    # the at-risk lists of a person-derived risk (store/rollup_people.py) in urgency order
+    await db[apps.COLLECTION].create_index(
+        [("contact_risks.risks", ASCENDING), (apps.NEXT_EXPIRY, ASCENDING), ("_id", ASCENDING)],
+        name="contact_risks_next_license_expiry",
+    )

@@ -16,9 +16,11 @@ from store import apps as app_store
 from store import reports as report_store
 from store import risks as risk_store
 from store import rollup_people, rollup_reads, rollups
+from store.apps import NEXT_EXPIRY
+from store.pagination import Order, Window
 from store.people import PersonRecord
 from store.records import now
-from tests.helpers import create_app, gql, make_person, pid, run
+from tests.helpers import create_app, gid, gql, make_person, pid, run
 
 TOTALS = """
 query ($hosting: [Hosting!]) {
@@ -85,7 +87,7 @@ async def _direct(db: Any, hosting: list[str] | None) -> dict[str, dict[str, int
     narrowed: list[dict[str, Any]] = [] if hosting is None else [{"hosting": {"$in": hosting}}]
     found = {}
     for name, risk in FIELDS.items():
-        query = await report_store.RISKS[risk](db)
+        query = await report_store.DIRECT[risk](db)
         found[name] = {"$and": [query, *narrowed]}
     moment = now()
     for name, days in (("expiring", 30), ("expiringLater", 400)):
@@ -205,6 +207,39 @@ async def test_a_crash_after_a_person_or_contact_change_is_recovered_once(
     monkeypatch.undo()
     lagging = await gql(db, support, TOTALS, {"hosting": None})
     assert lagging != await _direct(db, None), "the crashes left Support's totals behind"
+    for viewer in (support, *people[:4]):  # the lists are exact meanwhile
+        assert await gql(db, viewer, LISTS) == await _direct_lists(db, viewer)
     await asyncio.gather(recover(db), recover(db))  # two processes' periodic tasks
     assert await gql(db, support, TOTALS, {"hosting": None}) == await _direct(db, None)
+    for viewer in (support, *people[:4]):
+        assert await gql(db, viewer, LISTS) == await _direct_lists(db, viewer)
     assert await rollup_reads.verify(db) == []
+
+
+LISTS = """
+query {
+  inactive: appsWithInactiveTechnicalContact(first: 100) { nodes { id } }
+  noMendixId: appsWithTechnicalContactWithoutMendixId(first: 100) { nodes { id } }
+  listInactive: apps(
+    first: 100, orderBy: {field: NEXT_LICENSE_EXPIRY}, filter: {risks: [TECHNICAL_CONTACT_INACTIVE]}
+  ) { nodes { id } }
+  listNoMendixId: apps(
+    first: 100, orderBy: {field: NAME}, filter: {risks: [TECHNICAL_CONTACT_WITHOUT_MENDIX_ID]}
+  ) { nodes { id } }
+}"""
+
+
+async def _direct_lists(db: Any, viewer: PersonRecord) -> dict[str, Any]:
+    """:data:`LISTS` from the direct filters over the apps ``viewer`` may see, in order."""
+    scope = None if viewer.is_support else app_store.visible_to(viewer.id)
+    found = {}
+    for name, risk, order in (
+        ("inactive", "inactive_contact", Order()),
+        ("noMendixId", "contact_without_mendix_id", Order()),
+        ("listInactive", "inactive_contact", Order(NEXT_EXPIRY)),
+        ("listNoMendixId", "contact_without_mendix_id", Order("name")),
+    ):
+        query = app_store.apps_query(scope=scope, also=[await report_store.DIRECT[risk](db)])
+        page = await app_store.list_apps(db, query, Window(first=100, order=order))
+        found[name] = {"nodes": [{"id": gid("App", app.id)} for app in page.items]}
+    return found
