@@ -4,19 +4,22 @@ mongomock answers every query, ``_id`` lookups included, by testing every stored
 On the embedded engine (one process by design, store/lock.py) this module keeps, per
 mongomock collection store of ``apps`` and ``people``:
 
-- for a few fields (a person's apps, hosting, status, a person's status and MendixID): value
-  -> keys of the documents holding it (any element of an array);
+- for a few fields (a person's apps, hosting, status, the person-derived risks an app
+  carries, ``contact_risks.risks``; a person's status and MendixID): value -> keys of the
+  documents holding it (any element of an array);
 - for each app order (``_id``, name, ordered_at, delivered_at, next_license_expiry): a sorted
   list of the positions store/pagination.py pages by;
-- the apps' license expiries (sorted), and the apps matching each of the at-risk filters
-  that depend on the app document alone (store/risks.py).
+- the apps' license expiries (sorted), the apps matching each of the at-risk filters that
+  depend on the app document alone (store/risks.py), and the apps and people with a rollup
+  follow-up pending (``rollups.pending_filter``).
 
 A query is planned from its conjuncts and disjuncts over those (:meth:`Index.plan`): the
 candidates are read by key, and every one is still tested with mongomock's own matcher
 unless the plan is exact (only equality / ``$in`` on indexed values, ``_id``, or a whole
-at-risk filter). A page in an indexed order walks that order's list from the cursor and
-stops after the page. So a viewer's reads cost in proportion to their apps and Support's
-first pages to the page, whatever the number of apps.
+flagged filter). A page in an indexed order (store/embedded_pages.py) sorts few candidates,
+or walks that order's list from the cursor, testing each key, and stops after the page. So
+a viewer's reads cost in proportion to their apps and Support's pages to the page, whatever
+the number of apps.
 
 It is built from the stored documents on first use and kept up to date by every write of the
 engine, inside the write (store/embedded.py ``watch``): whatever writes (the store's
@@ -28,7 +31,7 @@ indexes (store/indexes.py and each module's ``ensure_indexes``) serve the same q
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -41,12 +44,23 @@ from sortedcontainers import SortedList
 
 from store.db import Document
 from store.embedded import mongomock_collection, unwatch, watch
+from store.embedded_plans import (
+    EMPTY,
+    HASHED,
+    Bound,
+    Keys,
+    Plan,
+    documents,
+    equal_to,
+    holds,
+    intersection,
+    naive,
+    necessary,
+    time_range,
+    union,
+    values_of,
+)
 from store.pagination import Memory, Seek, Window, comparable
-
-Keys = set[Any] | frozenset[Any]
-Plan = tuple[Keys | None, bool]  # (candidate keys, None = every document; exact)
-_EMPTY: frozenset[Any] = frozenset()
-_HASHED = (ObjectId, str)  # values equality on which is equality of Python values
 
 
 @dataclass(frozen=True)
@@ -91,56 +105,11 @@ def _flag_filters(spec: Spec) -> dict[str, tuple[Document, Quick]]:
             ("foreign_manage_permissions", risks.foreign_manage_permissions()),
         ):
             patched = helpers.patch_datetime_awareness_in_document(query)
-            needs = _necessary(patched)
-            filters[name] = (patched, lambda doc, n=needs: all(_holds(doc, p, v) for p, v in n))
+            needs = necessary(patched)
+            filters[name] = (patched, lambda doc, n=needs: all(holds(doc, p, v) for p, v in n))
     if spec.pending:
         filters["pending"] = (rollups.pending_filter(), lambda doc: bool(doc.get(rollups.PENDING)))
     return filters
-
-
-def _necessary(query: Document) -> list[tuple[list[str], str]]:
-    """The plain string equalities among a filter's top-level clauses (``a`` or ``a.b``):
-    a document failing one fails the filter, so mongomock's matcher need not run."""
-    return [
-        (path.split("."), value)
-        for path, value in query.items()
-        if isinstance(value, str) and not path.startswith("$") and path.count(".") <= 1
-    ]
-
-
-def _holds(doc: Document, path: list[str], value: str) -> bool:
-    """Whether ``doc`` may hold ``value`` at ``path`` (a field, or a field of its elements)."""
-    found = doc.get(path[0])
-    items = found if isinstance(found, list) else [found]
-    if len(path) == 1:
-        return value in items or found == value
-    nested = (item.get(path[1]) for item in items if isinstance(item, dict))
-    return any(item == value or (isinstance(item, list) and value in item) for item in nested)
-
-
-def _values(doc: Document, name: str) -> Iterator[Any]:
-    """The values a query ``{name: value}`` can match, of the indexed kinds (None: missing;
-    never for a dotted ``name``, whose null equality the index does not answer)."""
-    head, _, rest = name.partition(".")
-    if rest:
-        found = doc.get(head)
-        for item in found if isinstance(found, list) else [found]:
-            if isinstance(item, dict):
-                yield from (value for value in _values(item, rest) if value is not None)
-        return
-    value = doc.get(name)
-    if isinstance(value, list):
-        for item in value:
-            if isinstance(item, _HASHED) or item is None:
-                yield item
-    elif isinstance(value, _HASHED) or value is None:
-        yield value
-
-
-def _naive(value: Any) -> datetime | None:
-    if not isinstance(value, datetime):
-        return None
-    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
 @dataclass
@@ -203,7 +172,7 @@ class Index:
     def _entry(self, key: Any, doc: Document) -> _Entry:
         entry = _Entry()
         for name in self.spec.keyed:
-            entry.keyed += [(name, value) for value in set(_values(doc, name))]
+            entry.keyed += [(name, value) for value in set(values_of(doc, name))]
         entry.positions.append((None, comparable(key)))
         for name in self.spec.ordered:
             value = doc.get(name)
@@ -212,7 +181,7 @@ class Index:
         if self.spec.expiries:
             licenses = doc.get("licenses")
             for item in licenses if isinstance(licenses, list) else ():
-                moment = _naive(item.get("expires_at")) if isinstance(item, dict) else None
+                moment = naive(item.get("expires_at")) if isinstance(item, dict) else None
                 if moment is not None:
                     entry.expiries.append((moment, key))
         entry.flags = [
@@ -237,11 +206,11 @@ class Index:
 
     def holders(self, name: str, value: Any) -> int | None:
         """How many documents hold ``value`` in ``name`` (None: not counted here)."""
-        if name not in self.keyed or not (isinstance(value, _HASHED) or value is None):
+        if name not in self.keyed or not (isinstance(value, HASHED) or value is None):
             return None
         if not self.current:
             return None
-        return len(self.keyed[name].get(value, _EMPTY))
+        return len(self.keyed[name].get(value, EMPTY))
 
     # --- planning ---------------------------------------------------------------------------
 
@@ -282,15 +251,15 @@ class Index:
     def _conjuncts(self, query: Document, parts: list[Plan], broad: list[Any]) -> None:
         """The plans of ``query``'s conditions that must all hold (nested ``$and`` too)."""
         for name, condition in query.items():
-            if name == "$and" and _documents(condition):
+            if name == "$and" and documents(condition):
                 for part in condition:
                     flagged = self._flagged(part)
                     if flagged is not None:
                         parts.append(flagged)
                     else:
                         self._conjuncts(part, parts, broad)
-            elif name == "$or" and _documents(condition):
-                parts.append(_union([self.plan(part) for part in condition]))
+            elif name == "$or" and documents(condition):
+                parts.append(union([self.plan(part) for part in condition]))
             elif self._broad(name, condition):
                 broad.append((name, condition))
             else:
@@ -298,7 +267,7 @@ class Index:
 
     def _keyed_values(self, name: str, condition: Any) -> list[Any] | None:
         """The values of an equality on an indexed field that the index answers exactly."""
-        values = _equal_to(condition) if name in self.keyed else None
+        values = equal_to(condition) if name in self.keyed else None
         if values is not None and "." in name and None in values:
             return None  # null on a nested field: missing parents too; not indexed
         return values
@@ -316,7 +285,7 @@ class Index:
         if values is not None:
             wanted = frozenset(values)
             postings = self.keyed[name]
-            most = sum(len(postings.get(value, _EMPTY)) for value in wanted)
+            most = sum(len(postings.get(value, EMPTY)) for value in wanted)
             return (
                 lambda entry: any(f == name and v in wanted for f, v in entry.keyed),
                 most,
@@ -353,16 +322,16 @@ class Index:
         inner = condition.get("$elemMatch")
         if list(condition) != ["$elemMatch"] or not isinstance(inner, dict):
             return None
-        return _range(inner.get("expires_at")) if list(inner) == ["expires_at"] else None
+        return time_range(inner.get("expires_at")) if list(inner) == ["expires_at"] else None
 
     def _leaf(self, name: str, condition: Any) -> Plan:
-        values = _equal_to(condition)
+        values = equal_to(condition)
         if name == "_id" and values is not None and None not in values:
             return {value for value in values if value in self.entries}, True
         values = self._keyed_values(name, condition)
         if values is not None:
             postings = self.keyed[name]  # null: missing, null or an array holding null
-            return _union([(postings.get(value, _EMPTY), True) for value in values])
+            return union([(postings.get(value, EMPTY), True) for value in values])
         expiry = self._expiry_range(name, condition)
         if expiry is not None:  # the stored and the asked moments, both naive millis
             (low, above), (high, below) = expiry
@@ -373,7 +342,7 @@ class Index:
             )
             return {key for _, key in hits}, True
         if name in self.spec.ordered and isinstance(condition, dict):
-            found = _range(condition)
+            found = time_range(condition)
             if found is not None:  # stored datetimes (tested again)
                 (low, _), (high, _) = found
                 order = self.orders[name]
@@ -410,60 +379,6 @@ def _aware_value(value: Any) -> Any:  # as store/pagination.py's positions read 
 
 def _aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC)
-
-
-def _documents(value: Any) -> bool:
-    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
-
-
-def _equal_to(condition: Any) -> list[Any] | None:
-    """The values an equality (``value`` or ``{$in: [...]}``) of indexed kinds matches."""
-    if isinstance(condition, _HASHED) or condition is None:
-        return [condition]
-    if isinstance(condition, dict) and list(condition) == ["$in"]:
-        values = condition["$in"]
-        if isinstance(values, list | tuple) and all(isinstance(v, _HASHED) for v in values):
-            return list(values)
-    return None
-
-
-Bound = tuple[datetime, bool]  # a moment, and whether it is excluded
-
-
-def _range(condition: Any) -> tuple[Bound, Bound] | None:
-    """The datetime interval of a ``$gt/$gte/$lt/$lte`` condition: (low, high) bounds."""
-    if not isinstance(condition, dict) or not condition:
-        return None
-    low, high = (datetime.min, False), (datetime.max, False)
-    for operator, value in condition.items():
-        moment = _naive(value)
-        if moment is None or operator not in ("$gt", "$gte", "$lt", "$lte"):
-            return None
-        if operator in ("$gt", "$gte"):
-            low = max(low, (moment, operator == "$gt"))
-        else:
-            high = min(high, (moment, operator == "$lt"), key=lambda bound: (bound[0], -bound[1]))
-    return low, high
-
-
-def _union(plans: list[Plan]) -> Plan:
-    if not plans:
-        return _EMPTY, True
-    exact = all(flag for _, flag in plans)
-    if any(keys is None for keys, _ in plans):
-        return None, exact and all(keys is None for keys, _ in plans if keys is None)
-    sets = [keys for keys, _ in plans if keys is not None]
-    return (sets[0] if len(sets) == 1 else set().union(*sets)), exact
-
-
-def intersection(plans: list[Plan]) -> Plan:
-    exact = all(flag for _, flag in plans)
-    known = sorted((keys for keys, _ in plans if keys is not None), key=len)
-    if not known:
-        return None, exact
-    if len(known) == 1:
-        return known[0], exact
-    return set(known[0]).intersection(*known[1:]), exact
 
 
 # --- the indexes, per mongomock collection store --------------------------------------------

@@ -25,11 +25,13 @@ from typing import TYPE_CHECKING, Any
 from mongomock.filtering import filter_applies
 
 from store.db import Document
-from store.embedded_index import FEW, intersection
+from store.embedded_index import FEW
+from store.embedded_plans import intersection
 from store.pagination import Window, bounds, comparable, from_memory
 
 if TYPE_CHECKING:
-    from store.embedded_index import EntryTest, Index, Keys
+    from store.embedded_index import EntryTest, Index
+    from store.embedded_plans import Keys
 
 SORT_COST = 4  # sorting one candidate costs about this many steps of a walk
 _SLACK = 64  # steps a walk may take beyond its estimate before it sorts instead
