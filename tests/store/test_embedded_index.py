@@ -88,6 +88,8 @@ def _queries(people: list[Any]) -> list[dict[str, Any]]:
         app_store.apps_query(also=[risk_store.expiring_licenses(now(), soon)]),
         {"$or": [{"member_ids": people[4].id}, {"hosting": "MENDIX_CLOUD", "status": "ORDERED"}]},
         {NEXT_EXPIRY: {"$lt": soon}},
+        rollups.pending_filter(),  # apps with a rollup entry pending (the racing writes')
+        {"contact_risks.risks": "contact_without_mendix_id"},
         # a viewer's few apps, then a broad condition tested on each of them
         app_store.apps_query(
             scope=app_store.visible_to(people[0].id),
