@@ -72,6 +72,16 @@ async def send_error(
     await send({"type": "http.response.body", "body": body})
 
 
+async def hand_on(app: ASGIApp, scope: Scope, flight: Flight) -> None:
+    """The app below answers through the request's wrapped channel, with the request id in
+    the context (each masked error carries it, graph/masking.py)."""
+    token = REQUEST_ID.set(flight.request_id)
+    try:
+        await app(scope, flight.receive, flight.send)
+    finally:
+        REQUEST_ID.reset(token)
+
+
 class Guard:
     def __init__(
         self,
@@ -106,7 +116,6 @@ class Guard:
             request_id = f"{_PREFIX}{next(_SEQUENCE):06x}"
         flight = Flight(request_id, self.protection, self.limiter, receive, send, start)
         scope[_KEY] = flight
-        token = REQUEST_ID.set(request_id)
         sweeper = self.sweeper
         loop = asyncio.get_running_loop()
         try:
@@ -118,9 +127,9 @@ class Guard:
                 sweeper.start()
             front = self.front
             if front is not None and scope["method"] == "POST":
-                await front(scope, flight)
+                await front(scope, flight)  # it calls hand_on for what it does not answer
             else:
-                await self.app(scope, flight.receive, flight.send)
+                await hand_on(self.app, scope, flight)
         except asyncio.CancelledError:
             if flight.ended_by is None:
                 raise
@@ -145,7 +154,6 @@ class Guard:
             # the scope holds the flight, the flight the server's channel (which holds the
             # scope): break that cycle, or each request leaves ~20 objects to the cyclic GC
             flight.raw_receive = flight.raw_send = flight.task = None  # type: ignore[assignment]
-            REQUEST_ID.reset(token)
             recorder = self.recorder
             recorder.pending.append(
                 (

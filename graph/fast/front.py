@@ -49,7 +49,7 @@ from graph.fast.body import encode, read_body, read_guarded, replay, replay_part
 from graph.fast.remember import REMEMBERED, RememberQueries
 from graph.fast.switches import enabled
 from graph.flight import Flight
-from graph.guard import RequestInfo, request_info
+from graph.guard import RequestInfo, hand_on, request_info
 
 __all__ = ["REMEMBERED", "FastFront", "RememberQueries"]
 
@@ -112,7 +112,7 @@ class FastFront:
         the wrapped channel. The Guard's ``try`` around this call does the rest (deadline,
         disconnect, errors, the access log and the metrics)."""
         if scope["path"] != self.path or not enabled():
-            await self.app(scope, flight.receive, flight.send)
+            await hand_on(self.app, scope, flight)
             return
         body, more = await read_guarded(flight)
         answer = None
@@ -131,7 +131,7 @@ class FastFront:
             flight.raw_receive = (
                 replay(body, receive) if more is None else replay_partial(body, more, receive)
             )
-            await self.app(scope, flight.receive, flight.send)
+            await hand_on(self.app, scope, flight)
             return
         payload, media_type = answer
         send = flight.raw_send
