@@ -36,6 +36,7 @@ from store import support as support_store
 from store.apps import Hosting
 from store.audit import AuditAction
 from store.db import Database, Document
+from store.later import finish_now
 from store.notifications import NotificationKind
 from store.people import PersonRecord
 from store.records import now
@@ -150,7 +151,11 @@ async def _finish(
         done = await support_store.get_request(db, claimed.id)
         if done is None:
             fail(ErrorCode.NOT_FOUND, "No support request with this ID", ["input", "requestId"])
-    await audit_store.drain(db, support_store.COLLECTION, claimed.id)
+    await finish_now(
+        lambda: audit_store.drain(db, support_store.COLLECTION, claimed.id),
+        "Audit events of support request %s left pending",
+        claimed.id,
+    )
     return done
 
 

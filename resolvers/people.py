@@ -15,6 +15,7 @@ from store import audit as audit_store
 from store import people as people_store
 from store.audit import AuditAction
 from store.db import Database, Document
+from store.later import finish_now
 from store.pagination import Page, Window
 from store.people import PersonRecord, PersonStatus
 from store.records import now
@@ -95,8 +96,13 @@ def _as_invited(existing: PersonRecord, args: CreatePersonInput) -> PersonRecord
 
 
 async def _drain(db: Database, person_id: ObjectId) -> None:
-    """Move the change's events into the trail now (the periodic task does it otherwise)."""
-    await audit_store.drain(db, people_store.COLLECTION, person_id)
+    """Move the change's events into the trail now. Committed either way: if this fails, the
+    events stay pending until the periodic task moves them (store/later.py)."""
+    await finish_now(
+        lambda: audit_store.drain(db, people_store.COLLECTION, person_id),
+        "Audit events of person %s left pending",
+        person_id,
+    )
 
 
 async def register_mendix_id(

@@ -28,6 +28,7 @@ from store import support as support_store
 from store.apps import Hosting
 from store.audit import AuditAction
 from store.db import Database, Document
+from store.later import finish_now
 from store.pagination import Page, Window
 from store.people import PersonRecord
 from store.support import Level, RequestKind, RequestStatus, SupportRequestRecord
@@ -80,7 +81,13 @@ async def _scope(db: Database, viewer: PersonRecord) -> Document | None:
 
 
 async def _drain(db: Database, request: SupportRequestRecord) -> None:
-    await audit_store.drain(db, support_store.COLLECTION, request.id)
+    """Move the change's events into the trail now; if this fails they stay pending until
+    the periodic task moves them, and the committed change answers as usual."""
+    await finish_now(
+        lambda: audit_store.drain(db, support_store.COLLECTION, request.id),
+        "Audit events of support request %s left pending",
+        request.id,
+    )
 
 
 async def _visible(
