@@ -17,17 +17,18 @@ from pydantic import Field
 from resolvers import rights
 from resolvers.approvals import STALE_CLAIM, complete_approval, request_event
 from resolvers.auth import app_scope, require_support, visible_app
-from resolvers.changes import error
-from resolvers.errors import ErrorCode, UserErrors, fail
+from resolvers.changes import ATTEMPTS, Diagnose, error, explain
+from resolvers.errors import ErrorCode, UserError, UserErrors, fail
 from resolvers.ids import AppId, PersonId, SupportRequestId
 from resolvers.inputs import Input, Name, parse
 from store import approvals as approval_store
 from store import apps as app_store
 from store import audit as audit_store
 from store import support as support_store
-from store.apps import Hosting
+from store.apps import AppRecord, Hosting
 from store.audit import AuditAction
 from store.db import Database, Document
+from store.gated import Gate
 from store.later import finish_now
 from store.pagination import Page, Window
 from store.people import PersonRecord
@@ -102,34 +103,64 @@ async def _visible(
     return request
 
 
-async def submit(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> SupportRequestRecord:
-    args = parse(SubmitInput, data)
-    app = await visible_app(db, viewer, args.app_id)
-    rights.team_member(viewer).check(app)
-    if args.technical_contact_id is not None:
-        if args.kind is not RequestKind.CHANGE:
-            fail(
-                ErrorCode.INVALID_INPUT,
-                "Only a CHANGE request names a technical contact to add",
-                ["input", "technicalContactId"],
-            )
+def _contact_rule(args: SubmitInput) -> Diagnose:
+    """A CHANGE naming a person asks to add an On-Premises technical contact (A5)."""
+
+    def check(app: AppRecord) -> UserError | None:
+        if args.technical_contact_id is None:
+            return None
         if app.hosting is not Hosting.ON_PREMISES:
-            fail(
+            return error(
                 ErrorCode.WRONG_HOSTING_TYPE,
                 "A Mendix Cloud app has exactly one technical contact; change it instead",
-                ["input", "appId"],
+                "appId",
             )
         # no existence check: a person the requester may not see (or no person at all)
         # makes the request alike, so it never tells whether an ID is a person; Support
         # sees the person, and approval refuses one that does not exist (NOT_FOUND)
         if args.technical_contact_id in app.technical_contact_ids:
-            fail(
+            return error(
                 ErrorCode.ALREADY_TECHNICAL_CONTACT,
                 "Already a technical contact",
-                ["input", "technicalContactId"],
+                "technicalContactId",
             )
-    request = await support_store.create_request(
+        return None
+
+    return check
+
+
+async def submit(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> SupportRequestRecord:
+    """Made by one conditional write on the app that states the requester's right and the
+    rule (store/gated.py): a right lost a moment before is a refusal, never a request."""
+    args = parse(SubmitInput, data)
+    if args.technical_contact_id is not None and args.kind is not RequestKind.CHANGE:
+        fail(
+            ErrorCode.INVALID_INPUT,
+            "Only a CHANGE request names a technical contact to add",
+            ["input", "technicalContactId"],
+        )
+    app = await visible_app(db, viewer, args.app_id)
+    right, rule = rights.team_member(viewer), _contact_rule(args)
+    right.check(app)
+    for _ in range(ATTEMPTS):
+        broken = rule(app)
+        if broken is not None:
+            raise UserErrors([broken])
+        request = await _create(db, viewer, app, right, args)
+        if request is not None:
+            await _drain(db, request)
+            return request
+        app = await explain(db, app.id, app.version, right, None, rule)
+    fail(ErrorCode.CONCURRENT_CHANGE, "The app kept changing; read it again and retry")
+
+
+async def _create(
+    db: Database, viewer: PersonRecord, app: AppRecord, right: rights.Right, args: SubmitInput
+) -> SupportRequestRecord | None:
+    """One attempt on ``app`` as read; None when the app is no longer so (nothing made)."""
+    return await support_store.create_request(
         db,
+        gate=Gate(app.version, right.authority.condition),
         kind=args.kind,
         app_id=app.id,
         requester_id=viewer.id,
@@ -139,18 +170,19 @@ async def submit(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> Su
         urgency=args.urgency,
         technical_contact_id=args.technical_contact_id,
         events=lambda request: [
-            request_event(
-                viewer.id,
-                AuditAction.SUPPORT_REQUEST_SUBMITTED,
-                request,
-                kind=request.kind.value,
-                priority=request.priority.value,
-                technical_contact_id=request.technical_contact_id,
-            )
+            {  # made on this version of the app: the trail orders it among its changes
+                **request_event(
+                    viewer.id,
+                    AuditAction.SUPPORT_REQUEST_SUBMITTED,
+                    request,
+                    kind=request.kind.value,
+                    priority=request.priority.value,
+                    technical_contact_id=request.technical_contact_id,
+                ),
+                "version": app.version,
+            }
         ],
     )
-    await _drain(db, request)
-    return request
 
 
 def _not_open(request: SupportRequestRecord | None) -> UserErrors:
