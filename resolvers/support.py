@@ -14,18 +14,18 @@ from typing import Annotated, Any
 from bson import ObjectId
 from pydantic import Field
 
-from resolvers import rights
+from resolvers import rights, submissions
 from resolvers.approvals import STALE_CLAIM, complete_approval, request_event
 from resolvers.auth import app_scope, require_support, visible_app
-from resolvers.changes import ATTEMPTS, Diagnose, error, explain
-from resolvers.errors import ErrorCode, UserError, UserErrors, fail
+from resolvers.changes import ATTEMPTS, error, explain
+from resolvers.errors import ErrorCode, UserErrors, fail
 from resolvers.ids import AppId, PersonId, SupportRequestId
 from resolvers.inputs import Input, Name, parse
 from store import approvals as approval_store
 from store import apps as app_store
 from store import audit as audit_store
 from store import support as support_store
-from store.apps import AppRecord, Hosting
+from store.apps import AppRecord
 from store.audit import AuditAction
 from store.db import Database, Document
 from store.gated import Gate
@@ -103,32 +103,6 @@ async def _visible(
     return request
 
 
-def _contact_rule(args: SubmitInput) -> Diagnose:
-    """A CHANGE naming a person asks to add an On-Premises technical contact (A5)."""
-
-    def check(app: AppRecord) -> UserError | None:
-        if args.technical_contact_id is None:
-            return None
-        if app.hosting is not Hosting.ON_PREMISES:
-            return error(
-                ErrorCode.WRONG_HOSTING_TYPE,
-                "A Mendix Cloud app has exactly one technical contact; change it instead",
-                "appId",
-            )
-        # no existence check: a person the requester may not see (or no person at all)
-        # makes the request alike, so it never tells whether an ID is a person; Support
-        # sees the person, and approval refuses one that does not exist (NOT_FOUND)
-        if args.technical_contact_id in app.technical_contact_ids:
-            return error(
-                ErrorCode.ALREADY_TECHNICAL_CONTACT,
-                "Already a technical contact",
-                "technicalContactId",
-            )
-        return None
-
-    return check
-
-
 async def submit(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> SupportRequestRecord:
     """Made by one conditional write on the app that states the requester's right and the
     rule (store/gated.py): a right lost a moment before is a refusal, never a request."""
@@ -140,7 +114,7 @@ async def submit(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> Su
             ["input", "technicalContactId"],
         )
     app = await visible_app(db, viewer, args.app_id)
-    right, rule = rights.team_member(viewer), _contact_rule(args)
+    right, rule = rights.team_member(viewer), submissions.contact_rule(args.technical_contact_id)
     right.check(app)
     for _ in range(ATTEMPTS):
         broken = rule(app)
@@ -169,19 +143,7 @@ async def _create(
         impact=args.impact,
         urgency=args.urgency,
         technical_contact_id=args.technical_contact_id,
-        events=lambda request: [
-            {  # made on this version of the app: the trail orders it among its changes
-                **request_event(
-                    viewer.id,
-                    AuditAction.SUPPORT_REQUEST_SUBMITTED,
-                    request,
-                    kind=request.kind.value,
-                    priority=request.priority.value,
-                    technical_contact_id=request.technical_contact_id,
-                ),
-                "version": app.version,
-            }
-        ],
+        events=lambda request: [submissions.submitted(viewer.id, app, request)],
     )
 
 
