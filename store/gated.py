@@ -96,8 +96,3 @@ async def move_all(db: Database, limit: int = 1000) -> int:
         moved += await move(db, doc["_id"])
     return moved
 
-
-async def pending_ids(db: Database, app_id: ObjectId, target: str) -> list[ObjectId]:
-    """The IDs of the app's records bound for ``target`` and not moved yet."""
-    found = await db[APPS].find_one({"_id": app_id}, {FIELD: 1})
-    return [entry["_id"] for entry in (found or {}).get(FIELD) or [] if entry["target"] == target]
