@@ -95,4 +95,3 @@ async def move_all(db: Database, limit: int = 1000) -> int:
     for doc in await cursor.limit(limit).to_list(None):
         moved += await move(db, doc["_id"])
     return moved
-
