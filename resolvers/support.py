@@ -24,6 +24,7 @@ from resolvers.inputs import Input, Name, parse
 from store import approvals as approval_store
 from store import apps as app_store
 from store import audit as audit_store
+from store import gated
 from store import support as support_store
 from store.apps import AppRecord
 from store.audit import AuditAction
@@ -37,7 +38,6 @@ from store.support import Level, RequestKind, RequestStatus, SupportRequestRecor
 RequestId = SupportRequestId
 Body = Annotated[str, Field(min_length=1, max_length=20_000)]
 Resolution = Annotated[str, Field(max_length=5000)]
-COMMENT_ATTEMPTS = 5
 
 
 class SubmitInput(Input):
@@ -153,25 +153,39 @@ def _not_open(request: SupportRequestRecord | None) -> UserErrors:
 
 
 async def comment(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> SupportRequestRecord:
+    """Made by one conditional write on the app that states the commenter's right (team
+    member, or Support), then applied to the request while it is at the status its event
+    names (store/gated.py): a right lost a moment before is a refusal, never a comment."""
     args = parse(CommentInput, data)
     request = await _visible(db, viewer, args.request_id)
-    if not viewer.is_support:
-        app = await app_store.get_app(db, request.app_id)
-        if app is None:
-            fail(ErrorCode.FORBIDDEN, "Only the app's team and Mendix Support comment")
-        rights.team_member(viewer).check(app)
-    for _ in range(COMMENT_ATTEMPTS):  # the event names the status: retry if it moved
-        event = request_event(viewer.id, AuditAction.SUPPORT_REQUEST_COMMENTED, request)
-        updated = await support_store.add_comment(
-            db, request.id, viewer.id, args.body, request.status, [event]
-        )
-        if updated is not None:
-            await _drain(db, updated)
-            return updated
+    app = await app_store.get_app(db, request.app_id)
+    if app is None:
+        fail(ErrorCode.FORBIDDEN, "Only the app's team and Mendix Support comment")
+    right = rights.support_only(viewer) if viewer.is_support else rights.team_member(viewer)
+    right.check(app)
+    comment_id = ObjectId()  # one for every attempt: the comment is added once at most
+    for _ in range(ATTEMPTS):  # the event names the status and the app's version
+        if request.status not in support_store.OPEN:
+            raise _not_open(request)
+        event = {
+            **request_event(viewer.id, AuditAction.SUPPORT_REQUEST_COMMENTED, request),
+            "version": app.version,
+        }
+        gate = Gate(app.version, right.authority.condition)
+        made = await gated.comment(
+            db, app.id, gate, request_id=request.id, status=request.status.value,
+            comment_id=comment_id, author_id=viewer.id, body=args.body, events=[event],
+        )  # fmt: skip
+        if not made:
+            app = await explain(db, app.id, app.version, right, None, lambda fresh: None)
+            continue
         fresh = await support_store.get_request(db, request.id)
-        if fresh is None or fresh.status not in support_store.OPEN:
+        if fresh is not None and any(item.id == comment_id for item in fresh.comments):
+            await _drain(db, fresh)
+            return fresh
+        if fresh is None:
             raise _not_open(fresh)
-        request = fresh
+        request = fresh  # it moved on: refused above if no longer open, else tried again
     fail(ErrorCode.CONCURRENT_CHANGE, "The request kept changing; read it again and retry")
 
 

@@ -14,6 +14,16 @@ app; that collection's own drains (store/audit.py, store/pending_mail.py) move i
 and emails on. The process that made the record moves it at once; the periodic task
 (:func:`move_all`) finishes what a crash left, from any process.
 
+A comment on a support request travels the same way (:func:`comment`): pushed into the
+app under the commenter's right, then applied to the request, only while the request is
+still at the status its audit event names and has no comment with its ID, and pulled from
+the app either way. So it is added once or not at all; the use case reads the request to
+tell which (not applied: the request moved on, and it is refused or tried again). One
+interleaving can still add a comment whose answer was REQUEST_NOT_OPEN: the periodic task
+reads the comment in the app before the writer's move, the request was being approved
+(not open) at the writer's move and its approval was released back to that status before
+the task's move; the comment then lands on the reopened request.
+
 The push neither changes the app's ``version`` nor anything a read of the app returns
 (``AppRecord`` has no such field; rollups and indexes ignore it), so it disturbs no
 optimistic check of the app and no read.
@@ -29,12 +39,16 @@ from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
 from store.app_records import COLLECTION as APPS
+from store.audit import PENDING
 from store.db import Database, Document
 from store.later import finish_now
+from store.records import now
 
 FIELD = "pending_records"
 # The collections a record may be moved into (no other name is ever written to).
-TARGETS = ("support_requests", "license_expansion_requests")
+REQUESTS = "support_requests"
+TARGETS = (REQUESTS, "license_expansion_requests")
+COMMENT = "comment"  # the target of a comment: its request (in REQUESTS)
 
 
 @dataclass(frozen=True)
@@ -59,27 +73,79 @@ async def create(
     filter matched nothing (refused: nothing written)."""
     if target not in TARGETS:
         raise ValueError(f"not a gated collection: {target}")
+    return await _push(db, app_id, gate, rules, {"_id": doc["_id"], "target": target, "doc": doc})
+
+
+async def comment(
+    db: Database,
+    app_id: ObjectId,
+    gate: Gate,
+    *,
+    request_id: ObjectId,
+    status: str,
+    comment_id: ObjectId,
+    author_id: ObjectId,
+    body: str,
+    events: list[Document],
+) -> bool:
+    """Push a comment on request ``request_id`` into the app, only where the app is still
+    at ``gate.version`` and the right holds; then apply it at once (only while the request
+    is at ``status``). False when the app's filter matched nothing (refused: nothing
+    written)."""
+    doc: Document = {"id": comment_id, "author_id": author_id, "body": body, "created_at": now()}
+    entry = {
+        "_id": comment_id,
+        "target": COMMENT,
+        "request_id": request_id,
+        "status": status,
+        "doc": doc,
+        "events": events,
+    }
+    return await _push(db, app_id, gate, {}, entry)
+
+
+async def _push(
+    db: Database, app_id: ObjectId, gate: Gate, rules: Document, entry: Document
+) -> bool:
     clauses = [{"_id": app_id, "version": gate.version}, gate.authority, rules]
     query: Document = {"$and": [clause for clause in clauses if clause]}
-    entry = {"_id": doc["_id"], "target": target, "doc": doc}
     result = await db[APPS].update_one(query, {"$push": {FIELD: entry}})
     if not result.matched_count:
         return False
     await finish_now(
-        lambda: move(db, app_id), "Record %s left pending in app %s", doc["_id"], app_id
+        lambda: move(db, app_id), "Record %s left pending in app %s", entry["_id"], app_id
     )
     return True
 
 
+async def _apply_comment(db: Database, entry: Document) -> None:
+    """Add the comment with its events, once, to its request if still at its status."""
+    await db[REQUESTS].update_one(
+        {
+            "_id": entry["request_id"],
+            "status": entry["status"],
+            "comments.id": {"$ne": entry["_id"]},
+        },
+        {
+            "$push": {"comments": entry["doc"], PENDING: {"$each": entry["events"]}},
+            "$set": {"updated_at": now()},
+        },
+    )
+
+
 async def move(db: Database, app_id: ObjectId) -> int:
-    """Insert the app's pending records into their collections, then pull them from the
-    app; returns how many left it. Safe to run again, at any point, in any process."""
+    """Insert the app's pending records into their collections (apply its comments to
+    their requests), then pull them from the app; returns how many left it. Safe to run
+    again, at any point, in any process."""
     found = await db[APPS].find_one({"_id": app_id}, {FIELD: 1})
     pending: list[Document] = list((found or {}).get(FIELD) or [])
     if not pending:
         return 0
-    moved = [entry for entry in pending if entry["target"] in TARGETS]
+    moved = [entry for entry in pending if entry["target"] in (*TARGETS, COMMENT)]
     for entry in moved:
+        if entry["target"] == COMMENT:
+            await _apply_comment(db, entry)
+            continue
         with contextlib.suppress(DuplicateKeyError):  # moved before (a crash, a process)
             await db[entry["target"]].insert_one(dict(entry["doc"]))
     ids = [entry["_id"] for entry in moved]

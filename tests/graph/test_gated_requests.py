@@ -114,22 +114,26 @@ async def state(world: World) -> dict[str, Any]:
 
 
 def between_read_and_write(
-    monkeypatch: pytest.MonkeyPatch, module: Any, meanwhile: Callable[[], Awaitable[Any]]
+    monkeypatch: pytest.MonkeyPatch,
+    module: Any,
+    meanwhile: Callable[[], Awaitable[Any]],
+    reader: str = "visible_app",
 ) -> dict[str, Any]:
-    """Run ``meanwhile`` right after the use case's read of the app (its first one only);
-    the returned dict then holds the database as it was once ``meanwhile`` was done."""
-    real = module.visible_app
+    """Run ``meanwhile`` right after the use case's read of the app (``module.reader``, its
+    first call only); the returned dict then holds the database as it was once ``meanwhile``
+    was done."""
+    real = getattr(module, reader)
     seen: dict[str, Any] = {}
 
-    async def read(db: Any, viewer: PersonRecord, app_id: Any) -> Any:
-        app = await real(db, viewer, app_id)
+    async def read(db: Any, *args: Any, **kwargs: Any) -> Any:
+        app = await real(db, *args, **kwargs)
         if not seen:
             seen["busy"] = True  # ``meanwhile`` may read through here too
             await meanwhile()
             seen["after"] = await dump(db)
         return app
 
-    monkeypatch.setattr(module, "visible_app", read)
+    monkeypatch.setattr(module, reader, read)
     return seen
 
 
