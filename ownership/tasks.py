@@ -18,6 +18,7 @@ from ownership.mailer import DeliveryReport, SmtpSettings, deliver_pending
 from resolvers.approvals import finish_stale
 from resolvers.audit import finish_pending
 from resolvers.notifications import RunReport, run_notices
+from store import gated
 from store.db import Database, Store
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class PassReport:
 async def recover(db: Database) -> tuple[int, int]:
     """Finish what crashes left: stale support approvals, then pending audit events."""
     settled = await finish_stale(db)
-    drained = await finish_pending(db)
+    drained = await gated.move_all(db) + await finish_pending(db)
     return settled, drained
 
 

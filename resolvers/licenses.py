@@ -10,26 +10,25 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Annotated, Any
 
 from pydantic import Field
 
-from resolvers import rights
+from resolvers import expansions, rights
 from resolvers.auth import visible_app
-from resolvers.changes import commit, error
+from resolvers.changes import ATTEMPTS, commit, error, explain
 from resolvers.errors import ErrorCode, UserError, UserErrors, fail
-from resolvers.ids import AppId, encode
+from resolvers.ids import AppId
 from resolvers.inputs import Input, Version, parse
-from store import audit as audit_store
 from store import licenses as license_store
-from store import pending_mail
 from store import people as people_store
 from store.apps import AppRecord, Change, LicenseRecord, Write
 from store.audit import AuditAction
 from store.db import Database
+from store.gated import Gate
 from store.later import finish_now
 from store.licenses import ExpansionRequestRecord, license_of
-from store.notifications import NotificationKind
 from store.pagination import Page, Window
 from store.people import PersonRecord
 
@@ -215,89 +214,58 @@ async def change_license(db: Database, viewer: PersonRecord, data: dict[str, Any
 async def request_expansion(
     db: Database, viewer: PersonRecord, data: dict[str, Any]
 ) -> ExpansionRequestRecord:
-    """O2/C4: more users goes to the app's Account Executive: recorded, then emailed."""
+    """O2/C4: more users goes to the app's Account Executive: recorded, then emailed. Made
+    by one conditional write on the app that states the requester's right and the rule
+    (resolvers/expansions.py): a right lost a moment before is a refusal, never a request."""
     args = parse(ExpansionInput, data)
+    wanted = expansions.Wanted(
+        args.license_id, args.named_users, args.concurrent_users, args.message
+    )
     app = await visible_app(db, viewer, args.app_id)
-    rights.contact_or_support(viewer).check(app)
-    current = license_of(app, args.license_id)
-    if current is None:
-        fail(ErrorCode.LICENSE_NOT_FOUND, "The app has no such license", ["input", "licenseId"])
-    fewer = (
-        args.named_users < current.named_users or args.concurrent_users < current.concurrent_users
-    )
-    same = (args.named_users, args.concurrent_users) == (
-        current.named_users,
-        current.concurrent_users,
-    )
-    if fewer or same:
-        fail(
-            ErrorCode.NOT_AN_EXPANSION,
-            "An expansion asks for more users than the license has, and never fewer",
-            ["input", "namedUsers"],
-        )
-    executive = (
-        await people_store.get_person(db, app.account_executive_id)
-        if app.account_executive_id
-        else None
-    )
+    right, rule = rights.contact_or_support(viewer), expansions.rule(wanted)
+    right.check(app)
+    for _ in range(ATTEMPTS):
+        request = await _expand(db, viewer, app, right, wanted)
+        if request is not None:
+            await finish_now(
+                partial(license_store.drain_expansion, db, request.id),
+                "Expansion request %s left its email or event pending",
+                request.id,
+            )
+            return request
+        app = await explain(db, app.id, app.version, right, None, rule)
+    fail(ErrorCode.CONCURRENT_CHANGE, "The app kept changing; read it again and retry")
+
+
+async def _expand(
+    db: Database,
+    viewer: PersonRecord,
+    app: AppRecord,
+    right: rights.Right,
+    wanted: expansions.Wanted,
+) -> ExpansionRequestRecord | None:
+    """One attempt on ``app`` as read; None when the app is no longer so (nothing made)."""
+    broken = expansions.rule(wanted)(app)
+    if broken is not None:
+        raise UserErrors([broken])
+    current = license_of(app, wanted.license_id)
+    assert current is not None and app.account_executive_id is not None  # the rule holds
+    executive = await people_store.get_person(db, app.account_executive_id)
     if executive is None:
-        fail(
-            ErrorCode.NO_ACCOUNT_EXECUTIVE,
-            "The app has no Account Executive; ask Mendix Support to set one",
-            ["input", "appId"],
-        )
-    after = {
-        "license_id": current.license_id,
-        "named_users": args.named_users,
-        "concurrent_users": args.concurrent_users,
-        "account_executive_id": executive.id,
-    }
-    request = await license_store.record_expansion(
+        raise UserErrors([expansions.no_executive()])
+    return await license_store.record_expansion(
         db,
+        gate=Gate(app.version, right.authority.condition),
         app_id=app.id,
-        license_id=current.license_id,
+        license=current,
         requester_id=viewer.id,
         account_executive_id=executive.id,
-        named_users=args.named_users,
-        concurrent_users=args.concurrent_users,
-        message=args.message,
-        events=lambda request: [
-            audit_store.event(
-                AuditAction.LICENSE_EXPANSION_REQUESTED,
-                actor_id=viewer.id,
-                app_id=app.id,
-                version=app.version,
-                after={
-                    **after,
-                    "expansion_request_id": encode("LicenseExpansionRequest", request.id),
-                },
-            )
-        ],
-        mail=lambda request: [
-            pending_mail.mail(
-                kind=NotificationKind.LICENSE_EXPANSION_REQUEST,
-                dedupe_key=f"expansion:{request.id}",
-                recipient_id=executive.id,
-                to_email=executive.email,
-                app_id=app.id,
-                subject=f"License expansion request for {app.name}",
-                body=(
-                    f"Dear {executive.name},\n\n{viewer.name} <{viewer.email}> asks to expand "
-                    f"license {current.license_id} ({current.plan}) of {app.name} "
-                    f"({app.subdomain}) from {current.named_users} named / "
-                    f"{current.concurrent_users} concurrent users to {args.named_users} named / "
-                    f"{args.concurrent_users} concurrent users."
-                    + (f"\n\nMessage:\n{args.message}" if args.message else "")
-                ),
-            )
-        ],
+        named_users=wanted.named_users,
+        concurrent_users=wanted.concurrent_users,
+        message=wanted.message,
+        events=lambda made: [expansions.event(viewer, app, executive, wanted, made)],
+        mail=lambda made: [expansions.mail(viewer, app, executive, current, wanted, made)],
     )
-    await finish_now(
-        lambda: license_store.drain_expansion(db, request.id),
-        "Expansion request %s left its email or event pending",
-        request.id,
-    )
-    return request
 
 
 async def app_expansions(db: Database, app_id: Any, window: Window) -> Page[ExpansionRequestRecord]:

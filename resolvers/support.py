@@ -14,20 +14,22 @@ from typing import Annotated, Any
 from bson import ObjectId
 from pydantic import Field
 
-from resolvers import rights
+from resolvers import rights, submissions
 from resolvers.approvals import STALE_CLAIM, complete_approval, request_event
 from resolvers.auth import app_scope, require_support, visible_app
-from resolvers.changes import error
+from resolvers.changes import ATTEMPTS, error, explain
 from resolvers.errors import ErrorCode, UserErrors, fail
 from resolvers.ids import AppId, PersonId, SupportRequestId
 from resolvers.inputs import Input, Name, parse
 from store import approvals as approval_store
 from store import apps as app_store
 from store import audit as audit_store
+from store import gated
 from store import support as support_store
-from store.apps import Hosting
+from store.apps import AppRecord
 from store.audit import AuditAction
 from store.db import Database, Document
+from store.gated import Gate
 from store.later import finish_now
 from store.pagination import Page, Window
 from store.people import PersonRecord
@@ -36,7 +38,6 @@ from store.support import Level, RequestKind, RequestStatus, SupportRequestRecor
 RequestId = SupportRequestId
 Body = Annotated[str, Field(min_length=1, max_length=20_000)]
 Resolution = Annotated[str, Field(max_length=5000)]
-COMMENT_ATTEMPTS = 5
 
 
 class SubmitInput(Input):
@@ -103,33 +104,37 @@ async def _visible(
 
 
 async def submit(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> SupportRequestRecord:
+    """Made by one conditional write on the app that states the requester's right and the
+    rule (store/gated.py): a right lost a moment before is a refusal, never a request."""
     args = parse(SubmitInput, data)
+    if args.technical_contact_id is not None and args.kind is not RequestKind.CHANGE:
+        fail(
+            ErrorCode.INVALID_INPUT,
+            "Only a CHANGE request names a technical contact to add",
+            ["input", "technicalContactId"],
+        )
     app = await visible_app(db, viewer, args.app_id)
-    rights.team_member(viewer).check(app)
-    if args.technical_contact_id is not None:
-        if args.kind is not RequestKind.CHANGE:
-            fail(
-                ErrorCode.INVALID_INPUT,
-                "Only a CHANGE request names a technical contact to add",
-                ["input", "technicalContactId"],
-            )
-        if app.hosting is not Hosting.ON_PREMISES:
-            fail(
-                ErrorCode.WRONG_HOSTING_TYPE,
-                "A Mendix Cloud app has exactly one technical contact; change it instead",
-                ["input", "appId"],
-            )
-        # no existence check: a person the requester may not see (or no person at all)
-        # makes the request alike, so it never tells whether an ID is a person; Support
-        # sees the person, and approval refuses one that does not exist (NOT_FOUND)
-        if args.technical_contact_id in app.technical_contact_ids:
-            fail(
-                ErrorCode.ALREADY_TECHNICAL_CONTACT,
-                "Already a technical contact",
-                ["input", "technicalContactId"],
-            )
-    request = await support_store.create_request(
+    right, rule = rights.team_member(viewer), submissions.contact_rule(args.technical_contact_id)
+    right.check(app)
+    for _ in range(ATTEMPTS):
+        broken = rule(app)
+        if broken is not None:
+            raise UserErrors([broken])
+        request = await _create(db, viewer, app, right, args)
+        if request is not None:
+            await _drain(db, request)
+            return request
+        app = await explain(db, app.id, app.version, right, None, rule)
+    fail(ErrorCode.CONCURRENT_CHANGE, "The app kept changing; read it again and retry")
+
+
+async def _create(
+    db: Database, viewer: PersonRecord, app: AppRecord, right: rights.Right, args: SubmitInput
+) -> SupportRequestRecord | None:
+    """One attempt on ``app`` as read; None when the app is no longer so (nothing made)."""
+    return await support_store.create_request(
         db,
+        gate=Gate(app.version, right.authority.condition),
         kind=args.kind,
         app_id=app.id,
         requester_id=viewer.id,
@@ -138,19 +143,8 @@ async def submit(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> Su
         impact=args.impact,
         urgency=args.urgency,
         technical_contact_id=args.technical_contact_id,
-        events=lambda request: [
-            request_event(
-                viewer.id,
-                AuditAction.SUPPORT_REQUEST_SUBMITTED,
-                request,
-                kind=request.kind.value,
-                priority=request.priority.value,
-                technical_contact_id=request.technical_contact_id,
-            )
-        ],
+        events=lambda request: [submissions.submitted(viewer.id, app, request)],
     )
-    await _drain(db, request)
-    return request
 
 
 def _not_open(request: SupportRequestRecord | None) -> UserErrors:
@@ -159,25 +153,39 @@ def _not_open(request: SupportRequestRecord | None) -> UserErrors:
 
 
 async def comment(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> SupportRequestRecord:
+    """Made by one conditional write on the app that states the commenter's right (team
+    member, or Support), then applied to the request while it is at the status its event
+    names (store/gated.py): a right lost a moment before is a refusal, never a comment."""
     args = parse(CommentInput, data)
     request = await _visible(db, viewer, args.request_id)
-    if not viewer.is_support:
-        app = await app_store.get_app(db, request.app_id)
-        if app is None:
-            fail(ErrorCode.FORBIDDEN, "Only the app's team and Mendix Support comment")
-        rights.team_member(viewer).check(app)
-    for _ in range(COMMENT_ATTEMPTS):  # the event names the status: retry if it moved
-        event = request_event(viewer.id, AuditAction.SUPPORT_REQUEST_COMMENTED, request)
-        updated = await support_store.add_comment(
-            db, request.id, viewer.id, args.body, request.status, [event]
-        )
-        if updated is not None:
-            await _drain(db, updated)
-            return updated
+    app = await app_store.get_app(db, request.app_id)
+    if app is None:
+        fail(ErrorCode.FORBIDDEN, "Only the app's team and Mendix Support comment")
+    right = rights.support_only(viewer) if viewer.is_support else rights.team_member(viewer)
+    right.check(app)
+    comment_id = ObjectId()  # one for every attempt: the comment is added once at most
+    for _ in range(ATTEMPTS):  # the event names the status and the app's version
+        if request.status not in support_store.OPEN:
+            raise _not_open(request)
+        event = {
+            **request_event(viewer.id, AuditAction.SUPPORT_REQUEST_COMMENTED, request),
+            "version": app.version,
+        }
+        gate = Gate(app.version, right.authority.condition)
+        made = await gated.comment(
+            db, app.id, gate, request_id=request.id, status=request.status.value,
+            comment_id=comment_id, author_id=viewer.id, body=args.body, events=[event],
+        )  # fmt: skip
+        if not made:
+            app = await explain(db, app.id, app.version, right, None, lambda fresh: None)
+            continue
         fresh = await support_store.get_request(db, request.id)
-        if fresh is None or fresh.status not in support_store.OPEN:
+        if fresh is not None and any(item.id == comment_id for item in fresh.comments):
+            await _drain(db, fresh)
+            return fresh
+        if fresh is None:
             raise _not_open(fresh)
-        request = fresh
+        request = fresh  # it moved on: refused above if no longer open, else tried again
     fail(ErrorCode.CONCURRENT_CHANGE, "The request kept changing; read it again and retry")
 
 

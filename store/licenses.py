@@ -23,7 +23,7 @@ from enum import StrEnum
 from bson import ObjectId
 from pymongo import ASCENDING
 
-from store import audit, pending_mail
+from store import audit, gated, pending_mail
 from store.apps import COLLECTION as APPS
 from store.apps import (
     NEXT_EXPIRY,
@@ -37,6 +37,7 @@ from store.apps import (
 )
 from store.audit import PENDING
 from store.db import Database, Document, find_all
+from store.gated import Gate
 from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
 
@@ -71,6 +72,7 @@ async def ensure_indexes(db: Database) -> None:
     await db[APPS].create_index([("region", ASCENDING)], name="region")
     await db[EXPANSIONS].create_index([("app_id", ASCENDING), ("_id", ASCENDING)], name="app")
     await pending_mail.ensure_indexes(db, EXPANSIONS)
+    await gated.ensure_indexes(db)
 
 
 def _doc(license: LicenseRecord) -> Document:
@@ -171,8 +173,9 @@ async def apps_with_expiring_licenses(
 async def record_expansion(
     db: Database,
     *,
+    gate: Gate,
     app_id: ObjectId,
-    license_id: str,
+    license: LicenseRecord,
     requester_id: ObjectId,
     account_executive_id: ObjectId,
     named_users: int,
@@ -180,14 +183,17 @@ async def record_expansion(
     message: str | None,
     events: Callable[[ExpansionRequestRecord], list[Document]],
     mail: Callable[[ExpansionRequestRecord], list[Document]],
-) -> ExpansionRequestRecord:
-    """Insert a request with its audit ``events`` and its ``mail`` (made from the new record)
-    in the same write: one insert, so the request, its record and its email exist together
-    or not at all. :func:`drain_expansion` moves them on."""
+) -> ExpansionRequestRecord | None:
+    """Make a request to expand ``license`` (as read) with its audit ``events`` and its
+    ``mail`` (made from the new record) in one write, on the app as ``gate`` states it (its
+    version and the requester's right), still with that license and that Account Executive
+    (who the email goes to). None when the app no longer is so: refused, nothing written.
+    The request reaches this collection through the app (store/gated.py);
+    :func:`drain_expansion` then moves its email and event on."""
     doc: Document = {
         "_id": ObjectId(),
         "app_id": app_id,
-        "license_id": license_id,
+        "license_id": license.license_id,
         "requester_id": requester_id,
         "account_executive_id": account_executive_id,
         "named_users": named_users,
@@ -198,7 +204,18 @@ async def record_expansion(
     record = ExpansionRequestRecord.model_validate(doc)
     doc[PENDING] = [{**event, "app_id": app_id} for event in events(record)]
     doc[pending_mail.FIELD] = mail(record)
-    await db[EXPANSIONS].insert_one(doc)
+    rules: Document = {
+        "account_executive_id": account_executive_id,
+        "licenses": {
+            "$elemMatch": {
+                "license_id": license.license_id,
+                "named_users": license.named_users,
+                "concurrent_users": license.concurrent_users,
+            }
+        },
+    }
+    if not await gated.create(db, app_id, gate, rules, EXPANSIONS, doc):
+        return None
     return record
 
 

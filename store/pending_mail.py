@@ -2,9 +2,11 @@
 
 A change that sends an email stores it in the changed (or created) document's
 ``pending_mail`` by the same atomic write: the change and its email succeed or fail
-together. :func:`drain` then queues each one in the outbox (store/notifications.py), where
-its ``dedupe_key`` is unique: a second queueing (a crash after the first, or another process
-draining the same document) creates nothing. Only then is it pulled from the document. The
+together (a license expansion request is made inside its app, email included, and moved
+into its collection before this drain: store/gated.py). :func:`drain` then queues each
+one in the outbox (store/notifications.py), where its ``dedupe_key`` is unique: a second
+queueing (a crash after the first, or another process draining the same document) creates
+nothing. Only then is it pulled from the document. The
 process that made the change drains at once; the periodic task (:func:`drain_all`) finishes
 what a crash left, from any process.
 """

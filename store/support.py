@@ -10,8 +10,11 @@ from bson import ObjectId
 from pydantic import BaseModel, ConfigDict
 from pymongo import ASCENDING, ReturnDocument
 
+from store import gated
 from store.apps import COLLECTION as APPS
+from store.apps import Hosting
 from store.db import Database, Document
+from store.gated import Gate
 from store.pagination import Page, Window, paginate
 from store.records import Record, UtcDatetime, now
 
@@ -100,6 +103,7 @@ def requests_of(db: Database) -> Any:
 async def ensure_indexes(db: Database) -> None:
     await requests_of(db).create_index([("app_id", ASCENDING), ("_id", ASCENDING)], name="app")
     await requests_of(db).create_index([("status", ASCENDING), ("_id", ASCENDING)], name="status")
+    await gated.ensure_indexes(db)
 
 
 async def create_request(
@@ -112,10 +116,15 @@ async def create_request(
     body: str,
     impact: Level,
     urgency: Level,
+    gate: Gate,
     technical_contact_id: ObjectId | None = None,
     events: Callable[[SupportRequestRecord], list[Document]] | None = None,
-) -> SupportRequestRecord:
-    """Insert a request; ``events`` (made from the new record) are written with it."""
+) -> SupportRequestRecord | None:
+    """Make a request on the app as ``gate`` states it (its version and the requester's
+    right), with its ``events`` (made from the new record) in the same write; a CHANGE
+    naming a person also needs an On-Premises app where that person is not a technical
+    contact yet (A5). None when the app no longer is so: refused, nothing written. The
+    request reaches this collection through the app (store/gated.py)."""
     moment = now()
     doc: Document = {
         "_id": ObjectId(),
@@ -141,7 +150,14 @@ async def create_request(
     record = SupportRequestRecord.model_validate(doc)
     if events is not None:
         doc[PENDING] = [{**event, "app_id": app_id} for event in events(record)]
-    await requests_of(db).insert_one(doc)
+    rules: Document = {}
+    if technical_contact_id is not None:
+        rules = {
+            "hosting": Hosting.ON_PREMISES.value,
+            "technical_contact_ids": {"$ne": technical_contact_id},
+        }
+    if not await gated.create(db, app_id, gate, rules, COLLECTION, doc):
+        return None
     return record
 
 

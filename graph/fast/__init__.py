@@ -11,7 +11,9 @@ submodules. Inside:
   request on) and says so once at startup;
 - ``execution`` / ``compile`` / ``runtime`` / ``fields``: the compiled executor;
 - ``projection``: which stored keys a selection reads;
-- ``front``: the ASGI front that answers known documents without the HTTP stack;
+- ``front``: the ASGI front that answers known documents without the HTTP stack (under the
+  Guard, on the server's own channel: ``FastFront.guarded``); ``remember``: the documents it
+  knows; ``body``: reading and replaying a request's body;
 - ``warm``: ``prepare`` puts a document known before any request (a trusted document)
   into the front's memory and the plan cache.
 """

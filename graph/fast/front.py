@@ -17,6 +17,13 @@ request. So this ASGI layer, in front of the Starlette app:
    yet, mutations, subscriptions, GET, other content types, batches, bodies orjson cannot
    read, missing or invalid tokens (the view's 401), ``Accept`` asking for a stream.
 
+Under the Guard (graph/guard.py, protection on) with no layer between, the Guard calls
+:meth:`FastFront.guarded` instead: the front reads and answers on the server's own channel,
+with none of the Guard's wrapping, and only a request it hands on gets the wrapped channel.
+The Guard keeps what it does for every request (request id, body limit, deadline,
+disconnects, the access log and the metrics), the front what it does for a query (the same
+admission as the stack's: cost, rate limit, ``extensions.cost``).
+
 A result with any error is never written by the front: the request is handed to the app,
 which runs it the standard way and shapes its errors (queries only read, so running one
 twice changes nothing). So every response the front writes is one the stack would write:
@@ -29,112 +36,27 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import OrderedDict
-from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
-from graphql import DocumentNode, FieldNode, GraphQLSchema, execute, get_operation_ast
+from graphql import execute
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.execution import optimized_is_awaitable
-from strawberry.extensions import SchemaExtension
-from strawberry.types.graphql import OperationType
 
 from graph.admission import Admission, admit
-from graph.cost import CostPlan, plan_for
+from graph.fast.body import encode, read_body, read_guarded, replay, replay_partial
+from graph.fast.remember import REMEMBERED, RememberQueries
 from graph.fast.switches import enabled
-from graph.guard import request_info
+from graph.flight import Flight
+from graph.guard import RequestInfo, hand_on, request_info
+
+__all__ = ["REMEMBERED", "FastFront", "RememberQueries"]
 
 log = logging.getLogger(__name__)
 
-CACHE_SIZE = 256
 _JSON = re.compile(rb"\s*application/json\s*(;.*)?", re.IGNORECASE | re.DOTALL)
 _STREAMING = (b"multipart", b"event-stream")
-_UNKNOWN = object()
-
-
-class Prepared(NamedTuple):
-    document: DocumentNode
-    # the operation strawberry ran: the requested one, else the document's first
-    operation_name: str | None
-    # the data when it depends on nothing (see constant_data), else None
-    constant: dict[str, str] | None
-    # its cost plan (graph/cost.py), the one the stack's admission uses
-    cost: CostPlan
-
-
-def constant_data(
-    schema: GraphQLSchema, document: DocumentNode, name: str | None
-) -> dict[str, str] | None:
-    """The data of an operation that depends on nothing: no variables, and only
-    ``__typename`` at its root without directives (``{ __typename }``, the ping some clients
-    send). Its answer still needs a valid token; it needs no executor."""
-    operation = get_operation_ast(document, name)
-    if operation is None or operation.variable_definitions:
-        return None
-    root = schema.get_root_type(operation.operation)
-    if root is None:
-        return None
-    data: dict[str, str] = {}
-    for selection in operation.selection_set.selections:
-        if (
-            not isinstance(selection, FieldNode)
-            or selection.directives
-            or selection.name.value != "__typename"
-        ):
-            return None
-        data[(selection.alias or selection.name).value] = root.name
-    return data
-
-
-class _Remembered:
-    """Bounded LRU of (query text, operation name) -> the validated document."""
-
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.documents: OrderedDict[tuple[str, str | None], Prepared] = OrderedDict()
-        self.served = 0
-        self.handed_on = 0
-
-    def put(self, key: tuple[str, str | None], prepared: Prepared) -> None:
-        self.documents[key] = prepared
-        self.documents.move_to_end(key)
-        if len(self.documents) > self.size:
-            self.documents.popitem(last=False)
-
-    def get(self, key: tuple[str, str | None]) -> Prepared | None:
-        prepared = self.documents.get(key)
-        if prepared is not None:
-            self.documents.move_to_end(key)
-        return prepared
-
-
-REMEMBERED = _Remembered(CACHE_SIZE)
-
-
-class RememberQueries(SchemaExtension):
-    """Remembers each query document strawberry validated and is about to execute."""
-
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context
-        query = context.query
-        document = context.graphql_document
-        if (
-            query is not None
-            and document is not None
-            and not context.pre_execution_errors
-            and context.operation_type is OperationType.QUERY
-        ):
-            # strawberry keeps the requested name (an InitVar) only here
-            name = getattr(context, "_provided_operation_name", _UNKNOWN)
-            if name is None or isinstance(name, str):
-                chosen = context.operation_name
-                schema = context.schema._schema
-                constant = constant_data(schema, document, chosen)
-                cost = plan_for(schema, (query, name), document, chosen)
-                REMEMBERED.put((query, name), Prepared(document, chosen, constant, cost))
-        yield
 
 
 class FastFront:
@@ -148,6 +70,7 @@ class FastFront:
         self.path = path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Without the Guard right above: protection off, or layers between (CORS, tests)."""
         if (
             scope["type"] != "http"
             or scope["method"] != "POST"
@@ -156,17 +79,17 @@ class FastFront:
         ):
             await self.app(scope, receive, send)
             return
-        body, more = await _read_body(receive)
-        replay = _replay(body, receive) if more is None else _replay_partial(body, more, receive)
+        body, more = await read_body(receive)
+        replayed = replay(body, receive) if more is None else replay_partial(body, more, receive)
         answer = None
         if more is None:
             try:
-                answer = await self._answer(scope, body, replay)
+                answer = await self._answer(scope, body, replayed, request_info(scope))
             except Exception:  # a gap here must never fail a request: the stack answers
                 log.exception("the fast front failed; the standard view answers")
         if answer is None:
             REMEMBERED.handed_on += 1
-            await self.app(scope, replay, send)
+            await self.app(scope, replayed, send)
             return
         payload, media_type = answer
         await send(
@@ -182,8 +105,54 @@ class FastFront:
         await send({"type": "http.response.body", "body": payload})
         REMEMBERED.served += 1
 
+    async def guarded(self, scope: Scope, flight: Flight) -> None:
+        """A POST under the Guard (graph/guard.py calls this instead of ``__call__``): the
+        same answers, written to the server's channel with what the Guard's wrapped ``send``
+        would add (the request id) and record (the status), or handed on to the app through
+        the wrapped channel. The Guard's ``try`` around this call does the rest (deadline,
+        disconnect, errors, the access log and the metrics)."""
+        if scope["path"] != self.path or not enabled():
+            await hand_on(self.app, scope, flight)
+            return
+        body, more = await read_guarded(flight)
+        answer = None
+        if more is None:
+            try:
+                # the wrapped receive (never called: the body is read), not the server's: a
+                # context kept by a cycle must not keep the server's channel alive
+                answer = await self._answer(scope, body, flight.receive, flight)
+            except Exception:  # a gap here must never fail a request: the stack answers
+                log.exception("the fast front failed; the standard view answers")
+        if answer is None:
+            REMEMBERED.handed_on += 1
+            receive = flight.raw_receive
+            # the wrapped receive reads (and counts) the body again, from the replay
+            flight.body_done = False
+            flight.raw_receive = (
+                replay(body, receive) if more is None else replay_partial(body, more, receive)
+            )
+            await hand_on(self.app, scope, flight)
+            return
+        payload, media_type = answer
+        send = flight.raw_send
+        flight.status = 200
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [
+                    (b"content-length", str(len(payload)).encode()),
+                    (b"content-type", media_type.encode()),
+                    (b"x-request-id", flight.request_id.encode()),
+                ],
+            }
+        )
+        flight.complete = True
+        await send({"type": "http.response.body", "body": payload})
+        REMEMBERED.served += 1
+
     async def _answer(
-        self, scope: Scope, body: bytes, receive: Receive
+        self, scope: Scope, body: bytes, receive: Receive, info: RequestInfo | None
     ) -> tuple[bytes, str] | None:
         """The response body and media type, or None: the stack answers (nothing sent)."""
         content_type = accept = None
@@ -225,7 +194,6 @@ class FastFront:
             return None  # the view answers 401
         media_type: str = request.state.media_type
         # the same admission as the stack's (graph/admission.py): cost limit, rate limit
-        info = request_info(scope)
         extensions: dict[str, Any] | None = None
         if info is not None and info.protection.enabled:
             admission = admit(info, context, prepared.cost, variables, prepared.operation_name)
@@ -236,7 +204,7 @@ class FastFront:
             if admission.extension is not None:
                 extensions = {"cost": admission.extension}
         if prepared.constant is not None:
-            return _encode(prepared.constant, extensions), media_type
+            return encode(prepared.constant, extensions), media_type
         result = execute(
             self.graphql_schema,
             prepared.document,
@@ -251,51 +219,4 @@ class FastFront:
             result = await result
         if result.errors or result.extensions:
             return None
-        return _encode(result.data, extensions), media_type
-
-
-def _encode(data: Any, extensions: dict[str, Any] | None) -> bytes:
-    if extensions is None:
-        return orjson.dumps({"data": data})
-    return orjson.dumps({"data": data, "extensions": extensions})
-
-
-async def _read_body(receive: Receive) -> tuple[bytes, Message | None]:
-    """The whole request body, or what was read before a non-body message (returned)."""
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks), message
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks), None
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A ``receive`` giving the app the body already read, then the real channel."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
-
-
-def _replay_partial(body: bytes, interrupted: Message, receive: Receive) -> Receive:
-    """As :func:`_replay` when the client went away mid-body: what came, then that message."""
-    queue: list[Message] = [
-        {"type": "http.request", "body": body, "more_body": True},
-        interrupted,
-    ]
-
-    async def replayed() -> Message:
-        if queue:
-            return queue.pop(0)
-        return await receive()
-
-    return replayed
+        return encode(result.data, extensions), media_type

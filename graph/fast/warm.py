@@ -2,7 +2,7 @@
 
 :func:`prepare` does ahead of time what the first request of a document would otherwise
 pay for: the front remembers each of its query operations (parsed and validated, see
-:class:`graph.fast.front.RememberQueries`), and the compiled read plan of each is built
+:class:`graph.fast.remember.RememberQueries`), and the compiled read plan of each is built
 into ``PLANS`` under the same key a request computes (the document's text and the
 operation's offset; directive variables at their defaults).
 """
@@ -22,7 +22,7 @@ from graphql import (
 
 from graph.cost import plan_for
 from graph.fast.execution import FastExecutionContext
-from graph.fast.front import REMEMBERED, Prepared, constant_data
+from graph.fast.remember import REMEMBERED, Prepared, constant_data
 from graph.fast.switches import enabled
 
 log = logging.getLogger(__name__)

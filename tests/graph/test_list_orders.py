@@ -13,6 +13,7 @@ from store import apps as app_store
 from store import notifications as outbox
 from store import support as support_store
 from store.apps import Hosting
+from store.gated import Gate
 from store.people import PersonRecord
 from store.support import Level, RequestKind, RequestStatus
 from tests.helpers import gid, gql, gql_errors, make_person
@@ -98,6 +99,7 @@ async def _requests(db: Any, support: PersonRecord) -> list[str]:
         await support_store.create_request(
             db, kind=RequestKind.QUESTION, app_id=app.id, requester_id=tess.id,
             subject=f"r{index}", body="?", impact=impact, urgency=urgency,
+            gate=Gate(app.version),
         )  # fmt: skip
         subjects.append(f"r{index}")
     return subjects

@@ -35,7 +35,7 @@ query ($id: ID!) {
 
 async def no_pending(db: Any, collection: str) -> bool:
     """Nothing left to move (an emptied list may stay if killed before its removal)."""
-    fields = ("pending_events", "pending_mail", "pending_alerts")
+    fields = ("pending_events", "pending_mail", "pending_alerts", "pending_records")
     left = {"$or": [{f"{field}.0": {"$exists": True}} for field in fields]}
     return await db[collection].count_documents(left) == 0
 
@@ -119,12 +119,13 @@ async def test_expansion_survives_a_crash_between_any_two_writes(
             else:
                 assert len(requests) == 1 and mails == 1 and events == requests, at
     assert await no_pending(db, "license_expansion_requests")
+    assert await no_pending(db, "apps")  # the request went through its app (store/gated.py)
 
 
 async def test_racing_drains_record_an_expansion_once(
     db: Any, support: PersonRecord, licensed: tuple[PersonRecord, dict[str, Any]]
 ) -> None:
-    """The request left its email and event pending (killed right after its insert); the
+    """The request left pending in its app (killed right after the app's update); the
     next request's process, two periodic tasks and the trail's reader all run at once."""
     contact, app = licensed
     with pytest.raises(Crash):
