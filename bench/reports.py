@@ -32,6 +32,8 @@ import os
 import time
 from dataclasses import dataclass, field
 
+from pymongo.errors import PyMongoError
+
 from bench import browser
 from bench.dashboard import PAGE, VIEWER_APPS, Job, jobs, viewers
 from bench.tiers import TIERS, describe, seeded
@@ -94,7 +96,13 @@ async def _measure(
                 results[name] = None
                 print(f"    {name}: not run ({skip[name]})", flush=True)
                 continue
-            results[name] = await _best(job, repeat)
+            try:
+                results[name] = await _best(job, repeat)
+            except PyMongoError as refused:  # the engine gave up (e.g. mongoeco's memory budget)
+                results[name] = None
+                skip[name] = f"the engine refused it at {size:,}"
+                print(f"    {name}: failed: {refused}", flush=True)
+                continue
             print(f"    {name}: {results[name] * 1000:.1f} ms", flush=True)
     return results
 
@@ -133,8 +141,10 @@ def report(tier: str, table: dict[int, dict[str, float | None]], verdicts: Verdi
         row += "".join(_cell(ratio, 1, 8) for ratio in ratios)
         if ms[last] is None:
             if not name.startswith("baseline"):
-                verdicts.lines.append(f"NOT RUN {tier} at {last:,}: {name} (over --budget)")
-                row += "   not run (over --budget at a smaller size)"
+                verdicts.lines.append(
+                    f"NOT RUN {tier} at {last:,}: {name} (over --budget, or the engine refused it)"
+                )
+                row += "   not run (over --budget at a smaller size, or failed: see above)"
             print(row)
             continue
         target = _target(name, ms[last], ratios[-1] if ratios else None)
