@@ -11,7 +11,7 @@ and the change is tried again on the fresh state.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from bson import ObjectId
 
@@ -50,6 +50,7 @@ def _state(app: AppRecord, fields: tuple[str, ...]) -> dict[str, Any]:
     }
 
 
+T = TypeVar("T")
 Diagnose = Callable[[AppRecord], UserError | None]
 Attempt = Callable[[Write], Awaitable[Change | None]]
 Record = Callable[[Change], list[Document]]
@@ -87,14 +88,36 @@ async def apply(
     diagnose: Diagnose,
 ) -> Change:
     """Apply a change to ``app`` (as read) with its events in one conditional write."""
+    change = await on_app(
+        db,
+        app,
+        lambda base: attempt(Write(base, right.authority.condition, record)),
+        right=right,
+        diagnose=diagnose,
+        expected_version=expected_version,
+    )
+    await finish(db, app.id)
+    return change
+
+
+async def on_app(
+    db: Database,
+    app: AppRecord,
+    write: Callable[[AppRecord], Awaitable[T | None]],
+    *,
+    right: Right,
+    diagnose: Diagnose,
+    expected_version: int | None = None,
+) -> T:
+    """``write`` (one conditional write on the app as read, stating ``right`` in its filter;
+    None when it matched nothing) until it writes: after a miss, :func:`explain` raises the
+    typed refusal or gives the fresh app to try again on."""
     right.check(app)
-    base = app
     for _ in range(ATTEMPTS):
-        change = await attempt(Write(base, right.authority.condition, record))
-        if change is not None:
-            await finish(db, base.id)
-            return change
-        base = await explain(db, base.id, base.version, right, expected_version, diagnose)
+        done = await write(app)
+        if done is not None:
+            return done
+        app = await explain(db, app.id, app.version, right, expected_version, diagnose)
     fail(ErrorCode.CONCURRENT_CHANGE, "The app kept changing; read it again and retry")
 
 

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from resolvers import expansions, rights
 from resolvers.auth import visible_app
-from resolvers.changes import ATTEMPTS, commit, error, explain
+from resolvers.changes import commit, error, on_app
 from resolvers.errors import ErrorCode, UserError, UserErrors, fail
 from resolvers.ids import AppId
 from resolvers.inputs import Input, Version, parse
@@ -222,19 +222,20 @@ async def request_expansion(
         args.license_id, args.named_users, args.concurrent_users, args.message
     )
     app = await visible_app(db, viewer, args.app_id)
-    right, rule = rights.contact_or_support(viewer), expansions.rule(wanted)
-    right.check(app)
-    for _ in range(ATTEMPTS):
-        request = await _expand(db, viewer, app, right, wanted)
-        if request is not None:
-            await finish_now(
-                partial(license_store.drain_expansion, db, request.id),
-                "Expansion request %s left its email or event pending",
-                request.id,
-            )
-            return request
-        app = await explain(db, app.id, app.version, right, None, rule)
-    fail(ErrorCode.CONCURRENT_CHANGE, "The app kept changing; read it again and retry")
+    right = rights.contact_or_support(viewer)
+    request = await on_app(
+        db,
+        app,
+        lambda base: _expand(db, viewer, base, right, wanted),
+        right=right,
+        diagnose=expansions.rule(wanted),
+    )
+    await finish_now(
+        partial(license_store.drain_expansion, db, request.id),
+        "Expansion request %s left its email or event pending",
+        request.id,
+    )
+    return request
 
 
 async def _expand(

@@ -17,7 +17,7 @@ from pydantic import Field
 from resolvers import rights, submissions
 from resolvers.approvals import STALE_CLAIM, complete_approval, request_event
 from resolvers.auth import app_scope, require_support, visible_app
-from resolvers.changes import ATTEMPTS, error, explain
+from resolvers.changes import ATTEMPTS, Diagnose, error, explain, on_app
 from resolvers.errors import ErrorCode, UserErrors, fail
 from resolvers.ids import AppId, PersonId, SupportRequestId
 from resolvers.inputs import Input, Name, parse
@@ -115,23 +115,29 @@ async def submit(db: Database, viewer: PersonRecord, data: dict[str, Any]) -> Su
         )
     app = await visible_app(db, viewer, args.app_id)
     right, rule = rights.team_member(viewer), submissions.contact_rule(args.technical_contact_id)
-    right.check(app)
-    for _ in range(ATTEMPTS):
-        broken = rule(app)
-        if broken is not None:
-            raise UserErrors([broken])
-        request = await _create(db, viewer, app, right, args)
-        if request is not None:
-            await _drain(db, request)
-            return request
-        app = await explain(db, app.id, app.version, right, None, rule)
-    fail(ErrorCode.CONCURRENT_CHANGE, "The app kept changing; read it again and retry")
+    request = await on_app(
+        db,
+        app,
+        lambda base: _create(db, viewer, base, right, rule, args),
+        right=right,
+        diagnose=rule,
+    )
+    await _drain(db, request)
+    return request
 
 
 async def _create(
-    db: Database, viewer: PersonRecord, app: AppRecord, right: rights.Right, args: SubmitInput
+    db: Database,
+    viewer: PersonRecord,
+    app: AppRecord,
+    right: rights.Right,
+    rule: Diagnose,
+    args: SubmitInput,
 ) -> SupportRequestRecord | None:
     """One attempt on ``app`` as read; None when the app is no longer so (nothing made)."""
+    broken = rule(app)
+    if broken is not None:
+        raise UserErrors([broken])
     return await support_store.create_request(
         db,
         gate=Gate(app.version, right.authority.condition),
