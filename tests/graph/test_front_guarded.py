@@ -199,3 +199,28 @@ async def test_a_client_going_away_stops_what_the_front_runs(
         await app(scope, receive, send)
     assert cancelled.is_set() and sent == []
     assert (REMEMBERED.served, REMEMBERED.handed_on) == counters
+
+
+async def test_a_remembered_query_over_the_body_limit_is_413(
+    store: Store, auth: dict[str, str]
+) -> None:
+    """The front reads the body itself: a remembered query sent without a content-length
+    (counted as it arrives) and grown past the limit is refused, not answered."""
+    app = _app(store, Protection(max_body_bytes=2000))
+    async with _client(app) as web:
+        assert (await web.post("/graphql", json=APPS, headers=auth)).status_code == 200
+        served = REMEMBERED.served
+
+        async def chunks() -> Any:
+            yield json.dumps(APPS)[:-1].encode()
+            for _ in range(30):
+                yield b" " * 100
+            yield b"}"
+
+        headers = {**auth, "content-type": "application/json"}
+        response = await web.post("/graphql", content=chunks(), headers=headers)
+        assert response.status_code == 413
+        assert response.json()["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
+        assert REMEMBERED.served == served
+        padded = await web.post("/graphql", json=APPS, headers=auth)  # the client goes on
+        assert padded.status_code == 200 and REMEMBERED.served == served + 1
