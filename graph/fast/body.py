@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import orjson
@@ -10,26 +11,11 @@ from starlette.types import Message, Receive
 from graph.flight import BodyTooLarge, Flight
 
 
-async def read_body(receive: Receive) -> tuple[bytes, Message | None]:
-    """The whole request body, or what was read before a non-body message (returned)."""
+async def read_body(receive: Receive, limit: float = math.inf) -> tuple[bytes, Message | None]:
+    """The whole request body, or what was read before a non-body message (returned);
+    ``BodyTooLarge`` as soon as the body grows past ``limit``."""
     chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            return b"".join(chunks), message
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            return b"".join(chunks), None
-
-
-async def read_guarded(flight: Flight) -> tuple[bytes, Message | None]:
-    """:func:`read_body` from the server's own channel of a request the Guard holds, held to
-    its body limit as the Guard's wrapped ``receive`` holds it (``BodyTooLarge`` as soon as
-    the body grows past it, which the Guard answers 413)."""
-    receive = flight.raw_receive
-    limit = flight.limit
     received = 0
-    chunks: list[bytes] = []
     while True:
         message = await receive()
         if message["type"] != "http.request":
@@ -40,8 +26,16 @@ async def read_guarded(flight: Flight) -> tuple[bytes, Message | None]:
             raise BodyTooLarge
         chunks.append(chunk)
         if not message.get("more_body", False):
-            flight.body_done = True  # from now on only a disconnect can come (its watch)
             return b"".join(chunks), None
+
+
+async def read_guarded(flight: Flight) -> tuple[bytes, Message | None]:
+    """:func:`read_body` from the server's own channel of a request the Guard holds, held to
+    its body limit as the Guard's wrapped ``receive`` holds it (the Guard answers 413)."""
+    body, interrupted = await read_body(flight.raw_receive, flight.limit)
+    if interrupted is None:
+        flight.body_done = True  # from now on only a disconnect can come (its watch)
+    return body, interrupted
 
 
 def replay(body: bytes, receive: Receive) -> Receive:
