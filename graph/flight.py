@@ -58,9 +58,10 @@ class Flight:
         receive: Receive | None = None,
         send: Send | None = None,
         started_at: float = 0.0,
+        task: asyncio.Task[Any] | None = None,
     ) -> None:
-        """``receive``, ``send`` and ``started_at`` (perf_counter) over HTTP: the request
-        arrived then, and the current task is the one a deadline or a disconnect cancels."""
+        """``receive``, ``send``, ``started_at`` (perf_counter) and ``task`` over HTTP: the
+        request arrived then, and ``task`` is what a deadline or a disconnect cancels."""
         self.request_id = request_id
         self.protection = protection
         self.limiter = limiter
@@ -69,7 +70,7 @@ class Flight:
             self.raw_send = send  # type: ignore[assignment]
             self.limit = protection.max_body_bytes
             self.started_at = started_at
-            self.task = asyncio.current_task()
+            self.task = task
 
     @property
     def started(self) -> bool:

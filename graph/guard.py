@@ -24,8 +24,9 @@ import itertools
 import logging
 import os
 import re
-import time
+from asyncio import current_task, get_running_loop
 from contextvars import ContextVar
+from time import perf_counter
 from typing import Any
 
 import orjson
@@ -112,17 +113,19 @@ class Guard:
                 scope[_KEY] = Flight(request_id, self.protection, self.limiter)
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
+        start = perf_counter()
         headers = dict(scope["headers"])
         client_id = headers.get(b"x-request-id")
         if client_id is not None and _CLIENT_ID.fullmatch(client_id):
             request_id = client_id.decode()
         else:
             request_id = f"{_PREFIX}{next(_SEQUENCE):06x}"
-        flight = Flight(request_id, self.protection, self.limiter, receive, send, start)
+        loop = get_running_loop()
+        flight = Flight(
+            request_id, self.protection, self.limiter, receive, send, start, current_task(loop)
+        )
         scope[_KEY] = flight
         sweeper = self.sweeper
-        loop = asyncio.get_running_loop()
         try:
             declared = headers.get(b"content-length")
             if declared is not None and declared.isdigit() and int(declared) > flight.limit:
@@ -161,18 +164,18 @@ class Guard:
             flight.raw_receive = flight.raw_send = flight.task = None  # type: ignore[assignment]
             recorder = self.recorder
             recorder.pending.append(
-                (
-                    request_id,
-                    scope["method"],
-                    scope["path"],
-                    flight.status,
+                {  # graph/observe.py KEYS, in that order
+                    "requestId": request_id,
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": flight.status,
                     # milliseconds to 2 decimals, as round(ms, 2) but without its cost
-                    int((time.perf_counter() - start) * 100_000.0 + 0.5) / 100,
-                    flight.operation,
-                    flight.cost,
-                    flight.token_id,
-                    flight.ended_by,
-                )
+                    "durationMs": int((perf_counter() - start) * 100_000.0 + 0.5) / 100,
+                    "operation": flight.operation,
+                    "cost": flight.cost,
+                    "tokenId": flight.token_id,
+                    "endedBy": flight.ended_by,
+                }
             )
             if recorder.timer is None or recorder.loop is not loop:  # Recorder.add, inline
                 recorder.arm()

@@ -341,17 +341,18 @@ def test_the_access_log_survives_an_event_loop_that_closed_with_lines_waiting(
     tmp_path: Path,
 ) -> None:
     """A flush timer pending in a closed loop never fires: the next loop arms its own."""
-    from graph.observe import Recorder
+    from graph.observe import KEYS, Recorder
 
     path = tmp_path / "access.log"
     recorder = Recorder(str(path))
-    record = ("r-1", "POST", "/graphql", 200, 0.5, None, 1, None, None)
+    values = ("r-1", "POST", "/graphql", 200, 0.5, None, 1, None, None)
+    record = dict(zip(KEYS, values, strict=True))
 
     async def add_then_leave() -> None:
         recorder.add(record)
 
     async def add_and_wait() -> None:
-        recorder.add(("r-2", *record[1:]))
+        recorder.add({**record, "requestId": "r-2"})
         async with asyncio.timeout(10):  # a guard against a hang, not a speed assertion
             while True:
                 if path.exists():
