@@ -11,16 +11,13 @@ from starlette.types import Message, Receive
 from graph.flight import BodyTooLarge, Flight
 
 
-async def read_body(
-    receive: Receive, limit: float = math.inf, first: Message | None = None
-) -> tuple[bytes, Message | None]:
-    """The whole request body (from ``first``, a message already received, if given), or
-    what was read before a non-body message (returned); ``BodyTooLarge`` as soon as the body
-    grows past ``limit``."""
+async def read_body(receive: Receive, limit: float = math.inf) -> tuple[bytes, Message | None]:
+    """The whole request body, or what was read before a non-body message (returned);
+    ``BodyTooLarge`` as soon as the body grows past ``limit``."""
     chunks: list[bytes] = []
     received = 0
-    message = first if first is not None else await receive()
     while True:
+        message = await receive()
         if message["type"] != "http.request":
             return b"".join(chunks), message
         chunk = message.get("body", b"")
@@ -30,20 +27,12 @@ async def read_body(
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks), None
-        message = await receive()
 
 
 async def read_guarded(flight: Flight) -> tuple[bytes, Message | None]:
     """:func:`read_body` from the server's own channel of a request the Guard holds, held to
     its body limit as the Guard's wrapped ``receive`` holds it (the Guard answers 413)."""
-    message = await flight.raw_receive()
-    if message["type"] == "http.request" and not message.get("more_body", False):
-        body = message.get("body", b"")  # the whole body in one message: the usual case
-        if len(body) > flight.limit:
-            raise BodyTooLarge
-        interrupted = None
-    else:
-        body, interrupted = await read_body(flight.raw_receive, flight.limit, message)
+    body, interrupted = await read_body(flight.raw_receive, flight.limit)
     if interrupted is None:
         flight.body_done = True  # from now on only a disconnect can come (its watch)
     return body, interrupted
